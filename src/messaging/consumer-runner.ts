@@ -1,0 +1,293 @@
+import { backoffDelay } from './backoff.js';
+import { Batcher } from './batcher.js';
+import { decodeEnvelope, type Envelope } from './envelope.js';
+import { errorMessage, formatZodError, HandlerTimeoutError, PermanentError } from './errors.js';
+import { declarationFor } from './event-type.js';
+import type { ResolvedSubscribeOptions } from './subscribe-options.js';
+import type { CloseOptions, Delivery, GroupQueue, Handler, Message, Outcome, Subscription } from './transport.js';
+
+const DEFAULT_CLOSE_DEADLINE_MS = 10_000;
+const CLAIM_ERROR_PAUSE_MS = { first: 100, max: 5_000 };
+
+/** Why a handler's signal was aborted when the subscription shut down under it. */
+class ShutdownAbort extends Error {
+  constructor() {
+    super('subscription closed before the handler finished');
+  }
+}
+
+/** The handler outcome plus "give it back untouched" (shutdown), which only the runner can decide. */
+type Settlement = Outcome | { kind: 'release' };
+
+/**
+ * The one consumer loop every transport shares: claims as many deliveries as there are free
+ * slots, runs same-key deliveries one after another and other keys in parallel, keeps leases
+ * alive while handlers run, turns each run into ack / retry / dead-letter, and shuts down
+ * without losing or double-running a message.
+ */
+export class ConsumerRunner implements Subscription {
+  readonly group: string;
+  private readonly handler: Handler;
+  /** Deliveries claimed and not yet settled: they hold a slot and their lease is kept alive. */
+  private readonly held = new Set<Delivery>();
+  private readonly running = new Map<Delivery, { abort: AbortController; done: Promise<void> }>();
+  private readonly chains = new Map<string, Delivery[]>();
+  private readonly stopClaiming = new AbortController();
+  private readonly acks: Batcher<Delivery>;
+  private readonly leaseTimer: NodeJS.Timeout;
+  private readonly loop: Promise<void>;
+  private slotFreed: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly queue: GroupQueue,
+    private readonly options: ResolvedSubscribeOptions,
+  ) {
+    this.group = options.group;
+    this.handler = options.middleware.reduceRight<Handler>((next, wrap) => wrap(next), options.handler);
+    this.acks = new Batcher((deliveries) => queue.ack(deliveries));
+    this.leaseTimer = setInterval(() => this.extendLeases(), Math.max(50, Math.floor(options.leaseMs / 3)));
+    this.leaseTimer.unref();
+    this.loop = this.claimLoop();
+  }
+
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.deadlineMs ?? DEFAULT_CLOSE_DEADLINE_MS);
+    return this.closing;
+  }
+
+  private async claimLoop(): Promise<void> {
+    const signal = this.stopClaiming.signal;
+    let pauseMs = CLAIM_ERROR_PAUSE_MS.first;
+    while (!signal.aborted) {
+      const free = this.options.concurrency - this.held.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => {
+          this.slotFreed = resolve;
+        });
+        continue;
+      }
+      let batch: Delivery[];
+      try {
+        batch = await this.queue.claim(free, signal);
+        pauseMs = CLAIM_ERROR_PAUSE_MS.first;
+      } catch (error) {
+        if (signal.aborted) break;
+        this.report(error, 'claim');
+        await sleep(pauseMs, signal);
+        pauseMs = Math.min(pauseMs * 2, CLAIM_ERROR_PAUSE_MS.max);
+        continue;
+      }
+      if (signal.aborted) {
+        // Claimed in the same moment as the close: give them back untouched.
+        await this.queue.release(batch, { countAttempt: false }).catch((error) => this.report(error, 'release'));
+        break;
+      }
+      for (const delivery of batch) this.dispatch(delivery);
+    }
+  }
+
+  private dispatch(delivery: Delivery): void {
+    this.held.add(delivery);
+    const key = delivery.orderingKey;
+    if (key === undefined) {
+      void this.run(delivery);
+      return;
+    }
+    const chain = this.chains.get(key);
+    if (chain) {
+      chain.push(delivery);
+      return;
+    }
+    this.chains.set(key, [delivery]);
+    void this.runChain(key);
+  }
+
+  /** Same-key deliveries, in claim (= publish) order; a retry sends the rest back behind it. */
+  private async runChain(key: string): Promise<void> {
+    const chain = this.chains.get(key);
+    if (!chain) return;
+    while (chain.length > 0) {
+      const delivery = chain[0] as Delivery;
+      const settlement = await this.run(delivery);
+      chain.shift();
+      if (settlement.kind === 'retry' || settlement.kind === 'release' || this.stopClaiming.signal.aborted) {
+        await this.giveBack(chain.splice(0));
+      }
+    }
+    this.chains.delete(key);
+  }
+
+  private async run(delivery: Delivery): Promise<Settlement> {
+    const abort = new AbortController();
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    this.running.set(delivery, { abort, done });
+    const started = performance.now();
+    let event: Envelope | undefined;
+    let settlement: Settlement;
+    try {
+      event = decodeEnvelope(delivery.body);
+      settlement = await this.attempt(event, delivery, abort);
+    } catch (error) {
+      settlement = { kind: 'dead-letter', reason: `undecodable message: ${errorMessage(error)}` };
+    }
+    try {
+      await this.settle(delivery, settlement);
+    } catch (error) {
+      // The lease will lapse and the message come back: at-least-once holds, so carry on.
+      this.report(error, settlement.kind);
+    }
+    if (settlement.kind !== 'release') {
+      this.options.hooks.onSettled?.({
+        group: this.group,
+        event,
+        eventId: delivery.eventId,
+        attempt: delivery.attempt,
+        outcome: settlement,
+        durationMs: performance.now() - started,
+      });
+    }
+    this.running.delete(delivery);
+    this.free(delivery);
+    finished();
+    return settlement;
+  }
+
+  private async attempt(event: Envelope, delivery: Delivery, abort: AbortController): Promise<Settlement> {
+    const declaration = declarationFor(event, this.options.events);
+    if (!declaration) {
+      return {
+        kind: 'dead-letter',
+        reason: `no declaration in this group accepts ${event.type} (${event.dataschema})`,
+      };
+    }
+    const parsed = declaration.schema.safeParse(event.data);
+    if (!parsed.success) {
+      return { kind: 'dead-letter', reason: `invalid data for ${event.type}: ${formatZodError(parsed.error)}` };
+    }
+    const timeoutMs = this.options.handlerTimeoutMs;
+    const timer = setTimeout(() => abort.abort(new HandlerTimeoutError(timeoutMs)), timeoutMs);
+    const message: Message = {
+      event: { ...event, data: parsed.data },
+      group: this.group,
+      attempt: delivery.attempt,
+      signal: abort.signal,
+    };
+    try {
+      // A handler that ignores its signal cannot hold the slot past its timeout.
+      await Promise.race([Promise.resolve().then(() => this.handler(message)), rejectOnAbort(abort.signal)]);
+      return { kind: 'ack' };
+    } catch (error) {
+      const cause = abort.signal.aborted ? abort.signal.reason : error;
+      if (cause instanceof ShutdownAbort) return { kind: 'release' };
+      if (cause instanceof PermanentError) return { kind: 'dead-letter', reason: cause.message };
+      if (delivery.attempt >= this.options.maxAttempts) {
+        return {
+          kind: 'dead-letter',
+          reason: `failed ${delivery.attempt} attempts; last error: ${errorMessage(cause)}`,
+        };
+      }
+      return {
+        kind: 'retry',
+        delayMs: backoffDelay(delivery.attempt, this.options.backoff),
+        error: errorMessage(cause),
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private settle(delivery: Delivery, settlement: Settlement): Promise<void> {
+    switch (settlement.kind) {
+      case 'ack':
+        return this.acks.add(delivery);
+      case 'retry':
+        return this.queue.retry(delivery, settlement.delayMs, { error: settlement.error, attempt: delivery.attempt });
+      case 'dead-letter':
+        return this.queue.deadLetter(delivery, settlement.reason);
+      case 'release':
+        return this.queue.release([delivery], { countAttempt: true });
+    }
+  }
+
+  /** Returns deliveries whose handler never started, without counting an attempt. */
+  private async giveBack(deliveries: Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    try {
+      await this.queue.release(deliveries, { countAttempt: false });
+    } catch (error) {
+      this.report(error, 'release');
+    }
+    for (const delivery of deliveries) this.free(delivery);
+  }
+
+  private free(delivery: Delivery): void {
+    this.held.delete(delivery);
+    const wake = this.slotFreed;
+    this.slotFreed = undefined;
+    wake?.();
+  }
+
+  private extendLeases(): void {
+    if (this.held.size === 0) return;
+    this.queue.extendLeases([...this.held]).catch((error) => this.report(error, 'extend-leases'));
+  }
+
+  private async shutdown(deadlineMs: number): Promise<void> {
+    this.stopClaiming.abort();
+    this.slotFreed?.();
+    await this.loop;
+    // Deliveries still waiting behind a same-key one go back now; the running ones get the deadline.
+    const waiting = [...this.chains.values()].flatMap((chain) => chain.slice(1));
+    for (const chain of this.chains.values()) chain.splice(1);
+    await this.giveBack(waiting);
+    const inFlight = () => Promise.all([...this.running.values()].map((run) => run.done));
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      inFlight().then(() => false),
+      new Promise<boolean>((resolve) => {
+        deadline = setTimeout(() => resolve(true), deadlineMs);
+      }),
+    ]);
+    clearTimeout(deadline);
+    if (timedOut) {
+      for (const run of this.running.values()) run.abort.abort(new ShutdownAbort());
+      await inFlight();
+    }
+    await this.acks.idle();
+    clearInterval(this.leaseTimer);
+    await this.queue.close();
+  }
+
+  private report(error: unknown, operation: string): void {
+    try {
+      this.options.hooks.onError?.(error, operation);
+    } catch {
+      // A broken hook must not stop the consumer.
+    }
+  }
+}
+
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

@@ -1,0 +1,194 @@
+import type { Envelope } from './envelope.js';
+import type { EventOf, EventType } from './event-type.js';
+
+/**
+ * The transport contract, in two layers.
+ *
+ * `Transport` is what services use: publish, subscribe, the dead-letter queues, close.
+ * `TransportDriver` is what a backend supplies: durable publish, and per group a queue that can
+ * claim, ack, retry later, dead-letter, extend and release deliveries. One shared runner
+ * (`consumer-runner.ts`) turns a driver queue into a subscription, so retries, timeouts,
+ * ordering and shutdown behave the same on every backend.
+ */
+
+/** What a backend can and cannot do; the contract suite reads these instead of the backend's name. */
+export interface TransportCapabilities {
+  /** Messages survive a restart of the process (and of the server, for brokers). */
+  durable: boolean;
+  /** Consumers and publishers in other processes share the same queues. */
+  crossProcess: boolean;
+}
+
+export interface Message<E extends Envelope = Envelope> {
+  readonly event: E;
+  readonly group: string;
+  /** 1 on first delivery; counts every delivery, including those to consumers that died. */
+  readonly attempt: number;
+  /** Aborted when the handler times out or the subscription closes past its deadline. */
+  readonly signal: AbortSignal;
+}
+
+export type Handler<E extends Envelope = Envelope> = (message: Message<E>) => Promise<void> | void;
+
+/** A function from handler to handler: the way tracing, metrics and the inbox plug in. */
+export type Middleware = (next: Handler) => Handler;
+
+export interface BackoffOptions {
+  /** Upper bound of the first retry's delay; doubles with each attempt (full jitter below it). */
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export type Outcome =
+  | { kind: 'ack' }
+  | { kind: 'retry'; delayMs: number; error: string }
+  | { kind: 'dead-letter'; reason: string };
+
+export interface AttemptReport {
+  group: string;
+  /** Undefined only when the stored message could not even be decoded. */
+  event: Envelope | undefined;
+  eventId: string;
+  attempt: number;
+  outcome: Outcome;
+  durationMs: number;
+}
+
+/** Observation points for metrics and logs; they must not throw. */
+export interface SubscriptionHooks {
+  onSettled?(report: AttemptReport): void;
+  /** A failure of the machinery itself (claim, ack, lease), not of a handler; the runner carries on. */
+  onError?(error: unknown, operation: string): void;
+}
+
+export interface SubscribeOptions<E extends EventType = EventType> {
+  /** The consumer group: each group gets every event; members of one group share the work. */
+  group: string;
+  events: readonly E[];
+  handler: Handler<EventOf<E>>;
+  /** Handlers running at once in this subscription. Default 8, at most 256. */
+  concurrency?: number;
+  /** Deliveries before a failing message goes to the dead-letter queue. Default 5, at most 100. */
+  maxAttempts?: number;
+  backoff?: Partial<BackoffOptions>;
+  /** A handler running longer is aborted and the attempt counts as failed. Default 30 s. */
+  handlerTimeoutMs?: number;
+  /** How long a claimed message stays invisible to other consumers; extended while its handler runs. Default 30 s. */
+  leaseMs?: number;
+  /** Applied outermost first. */
+  middleware?: readonly Middleware[];
+  hooks?: SubscriptionHooks;
+}
+
+export interface CloseOptions {
+  /** How long in-flight handlers may run before they are aborted and their messages released. Default 10 s. */
+  deadlineMs?: number;
+}
+
+export interface Subscription {
+  readonly group: string;
+  /** Stops fetching, lets in-flight handlers finish within the deadline, releases the rest. */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+export interface DeadLetter {
+  group: string;
+  eventId: string;
+  type: string;
+  /** The envelope as stored; null when the stored body is not a valid envelope. */
+  event: Envelope | null;
+  body: string;
+  reason: string;
+  attempts: number;
+  firstAttemptAt: Date | null;
+  lastAttemptAt: Date | null;
+  deadLetteredAt: Date;
+}
+
+export interface DeadLetterPage {
+  items: DeadLetter[];
+  /** Pass as `after` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export const MAX_DEAD_LETTER_PAGE = 500;
+
+/** Inspect, replay and purge one group's dead letters. Replay puts a message back on that group only, with its attempts reset. */
+export interface DeadLetterQueue {
+  list(group: string, options?: { limit?: number; after?: string }): Promise<DeadLetterPage>;
+  get(group: string, eventId: string): Promise<DeadLetter>;
+  count(group: string): Promise<number>;
+  replay(group: string, eventId: string): Promise<void>;
+  /** Returns how many messages went back on the queue. */
+  replayAll(group: string): Promise<number>;
+  /** Without an id, empties the group's dead-letter queue. Returns how many were removed. */
+  purge(group: string, eventId?: string): Promise<number>;
+}
+
+export interface Transport {
+  readonly name: string;
+  readonly capabilities: TransportCapabilities;
+  /** Declares a group durably, so events published from now on are kept for it even before it subscribes. */
+  declareGroup(group: string, eventTypes: readonly string[]): Promise<void>;
+  /**
+   * Resolves once every event is durable. An event no declared group is bound to is rejected
+   * with `UnroutableEventError`: a silent drop would lose it.
+   */
+  publish(events: Envelope | readonly Envelope[]): Promise<void>;
+  subscribe<E extends EventType>(options: SubscribeOptions<E>): Promise<Subscription>;
+  readonly deadLetters: DeadLetterQueue;
+  /** Closes every subscription (with their deadline) and the connection. */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+// ---- The driver layer ----
+
+/** One claimed message. `token` is the backend's own handle (lease token, delivery tag, stream id...). */
+export interface Delivery {
+  readonly eventId: string;
+  readonly body: string;
+  readonly orderingKey: string | undefined;
+  /** 1-based count of deliveries so far, this one included. */
+  readonly attempt: number;
+  readonly firstAttemptAt: Date;
+  readonly token: unknown;
+}
+
+export interface Failure {
+  error: string;
+  attempt: number;
+}
+
+/** One consumer's handle on a group's queue. Every method takes batches where the backend allows. */
+export interface GroupQueue {
+  /**
+   * Claims up to `max` deliveries, each leased for `leaseMs`; waits until at least one is
+   * available or `signal` aborts (then resolves empty). Never hands out a message while an
+   * earlier one with the same ordering key is leased or waiting for a retry in this group, and
+   * returns same-key messages in publish order.
+   */
+  claim(max: number, signal: AbortSignal): Promise<Delivery[]>;
+  ack(deliveries: readonly Delivery[]): Promise<void>;
+  retry(delivery: Delivery, delayMs: number, failure: Failure): Promise<void>;
+  deadLetter(delivery: Delivery, reason: string): Promise<void>;
+  extendLeases(deliveries: readonly Delivery[]): Promise<void>;
+  /** Makes deliveries available again at once; `countAttempt: false` when their handler never ran. */
+  release(deliveries: readonly Delivery[], options: { countAttempt: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface GroupQueueOptions {
+  group: string;
+  eventTypes: readonly string[];
+  leaseMs: number;
+}
+
+export interface TransportDriver {
+  readonly name: string;
+  readonly capabilities: TransportCapabilities;
+  declareGroup(group: string, eventTypes: readonly string[]): Promise<void>;
+  publish(events: readonly Envelope[]): Promise<void>;
+  openQueue(options: GroupQueueOptions): Promise<GroupQueue>;
+  readonly deadLetters: DeadLetterQueue;
+  close(): Promise<void>;
+}

@@ -1,0 +1,54 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { type Envelope, encodeEnvelope } from '../../envelope.js';
+import { UnroutableEventError } from '../../errors.js';
+import { migrateQueueSchema } from './schema.js';
+import { announcePublished } from './wakeups.js';
+
+/**
+ * Writes events into the queue tables through a given connection. Called inside a caller's
+ * transaction, the events commit or roll back with the caller's own rows: this is the outbox
+ * with no relay hop, used when a service keeps its data in the transport's database file.
+ */
+export class SqliteQueueWriter {
+  private readonly fanOut: Statement;
+  private readonly declare: Statement;
+
+  constructor(private readonly db: Database) {
+    migrateQueueSchema(db);
+    this.fanOut = db.prepare(`
+      INSERT INTO syncopate_deliveries (grp, event_id, type, okey, body, published_at, visible_at)
+      SELECT grp, @eventId, @type, @okey, @body, @now, @now FROM syncopate_bindings WHERE type = @type`);
+    this.declare = db.prepare('INSERT OR IGNORE INTO syncopate_bindings (grp, type) VALUES (?, ?)');
+  }
+
+  declareGroup(group: string, eventTypes: readonly string[]): void {
+    this.db.transaction(() => {
+      for (const type of eventTypes) this.declare.run(group, type);
+    })();
+  }
+
+  /**
+   * Appends the events, one row per bound group; throws (and so rolls the caller's transaction
+   * back) if an event has no group. Must run inside a transaction for a batch to be atomic.
+   */
+  append(events: readonly Envelope[]): void {
+    const now = Date.now();
+    for (const event of events) {
+      const { changes } = this.fanOut.run({
+        eventId: event.id,
+        type: event.type,
+        okey: event.orderingkey ?? null,
+        body: encodeEnvelope(event),
+        now,
+      });
+      if (changes === 0) throw new UnroutableEventError(event.type);
+    }
+    // Runs after the caller's synchronous transaction has committed (or rolled back: a harmless wake-up).
+    queueMicrotask(() => announcePublished(this.db.name));
+  }
+
+  /** Appends in a transaction of its own. */
+  publish(events: readonly Envelope[]): void {
+    this.db.transaction(() => this.append(events)).immediate();
+  }
+}

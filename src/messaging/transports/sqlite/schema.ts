@@ -1,0 +1,55 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * The queue's tables. They carry a `syncopate_` prefix because a service may keep its own tables
+ * in the same file: then its outbox rows are written straight into `syncopate_deliveries`.
+ *
+ * One delivery row per (group, event): publishing fans out at write time to every group bound to
+ * the event's type, so a group's claims never join or skip other groups' work.
+ */
+const DDL = `
+CREATE TABLE IF NOT EXISTS syncopate_bindings (
+  grp  TEXT NOT NULL,
+  type TEXT NOT NULL,
+  PRIMARY KEY (type, grp)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS syncopate_deliveries (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  grp              TEXT NOT NULL,
+  event_id         TEXT NOT NULL,
+  type             TEXT NOT NULL,
+  okey             TEXT,
+  body             TEXT NOT NULL,
+  published_at     INTEGER NOT NULL,
+  visible_at       INTEGER NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  lease            TEXT,
+  first_attempt_at INTEGER,
+  last_attempt_at  INTEGER,
+  last_error       TEXT
+);
+CREATE INDEX IF NOT EXISTS syncopate_deliveries_claim ON syncopate_deliveries (grp, id, visible_at);
+CREATE INDEX IF NOT EXISTS syncopate_deliveries_order ON syncopate_deliveries (grp, okey, id, visible_at)
+  WHERE okey IS NOT NULL;
+CREATE INDEX IF NOT EXISTS syncopate_deliveries_event ON syncopate_deliveries (event_id);
+
+CREATE TABLE IF NOT EXISTS syncopate_dead_letters (
+  position         INTEGER PRIMARY KEY AUTOINCREMENT,
+  grp              TEXT NOT NULL,
+  event_id         TEXT NOT NULL,
+  type             TEXT NOT NULL,
+  okey             TEXT,
+  body             TEXT NOT NULL,
+  reason           TEXT NOT NULL,
+  attempts         INTEGER NOT NULL,
+  first_attempt_at INTEGER,
+  last_attempt_at  INTEGER,
+  dead_lettered_at INTEGER NOT NULL,
+  UNIQUE (grp, event_id)
+);
+`;
+
+export function migrateQueueSchema(db: Database): void {
+  db.transaction(() => db.exec(DDL)).immediate();
+}
