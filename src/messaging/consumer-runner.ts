@@ -3,6 +3,7 @@ import { Batcher } from './batcher.js';
 import { decodeEnvelope, type Envelope } from './envelope.js';
 import { errorMessage, formatZodError, HandlerTimeoutError, PermanentError } from './errors.js';
 import { declarationFor } from './event-type.js';
+import { sleep } from './sleep.js';
 import type { ResolvedSubscribeOptions } from './subscribe-options.js';
 import type { CloseOptions, Delivery, GroupQueue, Handler, Message, Outcome, Subscription } from './transport.js';
 
@@ -275,19 +276,5 @@ function rejectOnAbort(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
     if (signal.aborted) reject(signal.reason);
     signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
   });
 }

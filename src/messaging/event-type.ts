@@ -14,9 +14,8 @@ export interface EventType<Schema extends z.ZodType = z.ZodType, Name extends st
 
 export type EventData<E extends EventType> = z.output<E['schema']>;
 /** The envelope of one declared type; for a union of declarations, a union discriminated by `type`. */
-export type EventOf<E extends EventType> = E extends EventType<infer Schema, infer Name>
-  ? Envelope<z.output<Schema>> & { type: Name }
-  : never;
+export type EventOf<E extends EventType> =
+  E extends EventType<infer Schema, infer Name> ? Envelope<z.output<Schema>> & { type: Name } : never;
 
 export interface EventTypeOptions<Schema extends z.ZodType, Name extends string> {
   type: Name;

@@ -223,6 +223,8 @@ class MemoryGroupQueue implements GroupQueue {
     if (!row) return;
     row.visibleAt = Date.now() + delayMs;
     row.token = undefined;
+    // Waiting claimers recompute when to wake up.
+    this.store.published.emit('published');
   }
 
   async deadLetter(delivery: Delivery, reason: string): Promise<void> {

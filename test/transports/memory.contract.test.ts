@@ -1,0 +1,8 @@
+import { transportContract } from '../contract/transport-contract.js';
+
+let n = 0;
+transportContract({
+  name: 'memory',
+  capabilities: { durable: false, crossProcess: false },
+  freshUrl: () => `memory:contract-${process.pid}-${n++}`,
+});
