@@ -29,10 +29,9 @@ CREATE TABLE IF NOT EXISTS syncopate_deliveries (
   last_attempt_at  INTEGER,
   last_error       TEXT
 );
-CREATE INDEX IF NOT EXISTS syncopate_deliveries_claim ON syncopate_deliveries (grp, id, visible_at);
+CREATE INDEX IF NOT EXISTS syncopate_deliveries_claim ON syncopate_deliveries (grp, id);
 CREATE INDEX IF NOT EXISTS syncopate_deliveries_order ON syncopate_deliveries (grp, okey, id, visible_at)
   WHERE okey IS NOT NULL;
-CREATE INDEX IF NOT EXISTS syncopate_deliveries_event ON syncopate_deliveries (event_id);
 
 CREATE TABLE IF NOT EXISTS syncopate_dead_letters (
   position         INTEGER PRIMARY KEY AUTOINCREMENT,
