@@ -50,3 +50,9 @@ export function percentile(sorted: readonly number[], q: number): number {
 export function ratio(value: number, floor: number): number {
   return Math.round((value / floor) * 100) / 100;
 }
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}

@@ -47,8 +47,9 @@ export class SqliteQueueWriter {
     queueMicrotask(() => announcePublished(this.db.name));
   }
 
-  /** Appends in a transaction of its own. */
+  /** Appends in a transaction of its own (one INSERT is atomic by itself). */
   publish(events: readonly Envelope[]): void {
-    this.db.transaction(() => this.append(events)).immediate();
+    if (events.length === 1) this.append(events);
+    else this.db.transaction(() => this.append(events)).immediate();
   }
 }
