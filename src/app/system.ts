@@ -1,0 +1,116 @@
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { openTransport, type Transport } from '../messaging/index.js';
+import { openSqlite } from '../messaging/transports/sqlite/database.js';
+import { ApiKeyStore, type IssuedKey } from '../platform/auth/api-keys.js';
+import type { Config } from '../platform/config.js';
+import { openServiceDatabase } from '../platform/database.js';
+import { type FaultSettingsInput, Faults } from '../platform/faults.js';
+import { createHttpServer, type HttpServer } from '../platform/http/server.js';
+import type { Service, ServiceModule } from '../platform/service.js';
+import { registerOperationalRoutes } from './operational-routes.js';
+
+export interface SystemOptions {
+  config: Config;
+  logger: Logger;
+  /** The services this process runs; every process declares the groups of all `topology` modules. */
+  services: readonly ServiceModule[];
+  topology: readonly ServiceModule[];
+  /** Initial fault settings per service name. */
+  faults?: Record<string, FaultSettingsInput>;
+}
+
+export interface RunningSystem {
+  url: string;
+  server: HttpServer;
+  transport: Transport;
+  keys: ApiKeyStore;
+  faults: ReadonlyMap<string, Faults>;
+  /** Set when this start created the API key: its secret is shown once. */
+  issuedApiKey: IssuedKey | undefined;
+  issuedAdminKey: IssuedKey | undefined;
+  /** Stops taking requests and work, lets in-flight work finish within the deadline, closes everything. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+/**
+ * The composition root: opens the transport and the key store, declares the consumer groups,
+ * creates the chosen services, serves their routes on one HTTP server and starts their consumers.
+ */
+export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  const { config, logger } = options;
+  const transport = await openTransport(config.TRANSPORT_URL);
+  const authDb = openSqlite(join(config.dataDir, 'auth.db'));
+  const keys = new ApiKeyStore(authDb);
+  const issuedApiKey = ensureKey(keys, 'api', config.API_KEY);
+  const issuedAdminKey = ensureKey(keys, 'admin', config.ADMIN_KEY);
+
+  for (const module of options.topology) {
+    for (const { group, events } of module.groups) {
+      await transport.declareGroup(
+        group,
+        events.map((e) => e.type),
+      );
+    }
+  }
+
+  let url = '';
+  const databases: Database[] = [];
+  const faults = new Map<string, Faults>();
+  const services: Service[] = [];
+  for (const module of options.services) {
+    const serviceFaults = new Faults(module.name, options.faults?.[module.name]);
+    faults.set(module.name, serviceFaults);
+    services.push(
+      await module.create({
+        config,
+        transport,
+        keys,
+        faults: serviceFaults,
+        logger: logger.child({ service: module.name }),
+        database: (migrations) => {
+          const db = openServiceDatabase(config.dataDir, module.name, migrations);
+          databases.push(db);
+          return db;
+        },
+        gatewayUrl: () => config.GATEWAY_URL ?? url,
+      }),
+    );
+  }
+
+  const server = createHttpServer({ logger });
+  registerOperationalRoutes(server, { keys, faults, services, transport });
+  for (const service of services) service.routes?.(server);
+  await server.listen({ port: config.PORT, host: config.HOST });
+  const address = server.server.address() as AddressInfo;
+  url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  for (const service of services) await service.start?.();
+
+  let stopping: Promise<void> | undefined;
+  const stop = (deadlineMs = 10_000) => {
+    stopping ??= (async () => {
+      // Stop taking requests first, then work; answers in flight still complete.
+      const closingServer = server.close();
+      for (const f of faults.values()) f.release();
+      await Promise.all(services.map((service) => service.stop?.(deadlineMs)));
+      await transport.close({ deadlineMs });
+      await closingServer;
+      for (const db of databases) db.close();
+      authDb.close();
+    })();
+    return stopping;
+  };
+
+  return { url, server, transport, keys, faults, issuedApiKey, issuedAdminKey, stop };
+}
+
+/** Adopts a key given in the environment, or issues one when none exists yet. */
+function ensureKey(keys: ApiKeyStore, role: 'api' | 'admin', fromEnv: string | undefined): IssuedKey | undefined {
+  if (fromEnv) {
+    keys.adopt(role, fromEnv);
+    return undefined;
+  }
+  return keys.newest(role) ? undefined : keys.issue(role);
+}

@@ -1,0 +1,64 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { formatZodError } from '../messaging/errors.js';
+
+/**
+ * Every setting comes from an environment variable with a safe default (12-factor), is validated
+ * once at start, and a bad one stops the process with a message naming the variable.
+ */
+const secret = z
+  .string()
+  .min(16, 'must be at least 16 characters')
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** Where events travel; defaults to the embedded SQLite queue in DATA_DIR. */
+  TRANSPORT_URL: z.string().min(1).optional(),
+  /** The API key clients present; when unset, one is generated at first start and printed. */
+  API_KEY: secret.optional(),
+  /** Protects the fault-injection and dead-letter admin endpoints; generated and printed when unset. */
+  ADMIN_KEY: secret.optional(),
+  /** The payment gateway's base URL; unset in one process, where it is the process's own server. */
+  GATEWAY_URL: httpUrl.optional(),
+  /** The secret payments presents to the gateway. */
+  GATEWAY_KEY: secret.default('gw_local_development_key'),
+  GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /** smtp://user:pass@host:port; when unset, receipts are written as .eml files under DATA_DIR/mail. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  EMAIL_FROM: z.string().min(3).default('Syncopate Receipts <receipts@syncopate.local>'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How often the payments reconciler looks for payments left `processing` by a gateway timeout. */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(2_000),
+});
+
+export type Config = Omit<z.output<typeof envSchema>, 'TRANSPORT_URL'> & {
+  TRANSPORT_URL: string;
+  /** DATA_DIR made absolute. */
+  dataDir: string;
+};
+
+export class ConfigError extends Error {
+  readonly code = 'invalid_configuration';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.fromEntries(Object.keys(envSchema.shape).map((name) => [name, emptyToUndefined(env[name])]));
+  const parsed = envSchema.safeParse(known);
+  if (!parsed.success) throw new ConfigError(`invalid configuration: ${formatZodError(parsed.error)}`);
+  const values = parsed.data;
+  const dataDir = resolve(values.DATA_DIR);
+  return {
+    ...values,
+    dataDir,
+    TRANSPORT_URL: values.TRANSPORT_URL ?? `sqlite:${resolve(dataDir, 'syncopate.db')}`,
+  };
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}

@@ -1,0 +1,128 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { sleep } from '../messaging/sleep.js';
+import { ApiError } from './http/api-error.js';
+
+/** Added latency: a fixed delay, or one drawn from a distribution, per request. */
+export const latencySchema = z.union([
+  z.strictObject({ fixedMs: z.number().int().min(0).max(120_000) }),
+  z.strictObject({ uniformMs: z.tuple([z.number().int().min(0), z.number().int().max(120_000)]) }),
+  z.strictObject({
+    normalMs: z.strictObject({ mean: z.number().min(0).max(120_000), stddev: z.number().min(0).max(60_000) }),
+  }),
+]);
+
+/** The knobs every service has, for the lab and the dashboard: how slow, how flaky, whether up at all. */
+export const faultSettingsSchema = z
+  .strictObject({
+    latency: latencySchema.nullable(),
+    /** Share of requests answered 500 at once. */
+    errorRate: z.number().min(0).max(1),
+    /** Share of requests whose work is done but whose answer comes only after `hangMs` (a timeout, for the caller). */
+    timeoutRate: z.number().min(0).max(1),
+    hangMs: z.number().int().min(0).max(300_000),
+    /** Connections are dropped without an answer, as if the service were not running. */
+    down: z.boolean(),
+  })
+  .partial()
+  .meta({ id: 'FaultSettings' });
+
+export type FaultSettings = Required<z.output<typeof faultSettingsSchema>>;
+export type FaultSettingsInput = z.input<typeof faultSettingsSchema>;
+
+export const NO_FAULTS: FaultSettings = { latency: null, errorRate: 0, timeoutRate: 0, hangMs: 30_000, down: false };
+
+export class InjectedFaultError extends Error {
+  constructor(service: string) {
+    super(`injected fault in ${service}`);
+  }
+}
+
+/** One service's current fault settings and the means to apply them to a request or to a unit of work. */
+export class Faults {
+  private settings: FaultSettings = NO_FAULTS;
+  private readonly closing = new AbortController();
+
+  constructor(
+    readonly service: string,
+    initial?: FaultSettingsInput,
+    private readonly random: () => number = Math.random,
+  ) {
+    if (initial) this.set(initial);
+  }
+
+  get current(): FaultSettings {
+    return this.settings;
+  }
+
+  /** Replaces every knob; the ones not given go back to "no fault". */
+  set(input: FaultSettingsInput): FaultSettings {
+    this.settings = { ...NO_FAULTS, ...faultSettingsSchema.parse(input) };
+    return this.settings;
+  }
+
+  /** Replaces only the given knobs. */
+  patch(input: FaultSettingsInput): FaultSettings {
+    this.settings = { ...this.settings, ...faultSettingsSchema.parse(input) };
+    return this.settings;
+  }
+
+  /** Stops every hang in progress, so shutdown does not wait for them. */
+  release(): void {
+    this.closing.abort();
+  }
+
+  /**
+   * An onRequest hook for a service's routes: drops the connection when down, waits the added
+   * latency, and answers 500 at the error rate.
+   */
+  readonly onRequest = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (this.settings.down) {
+      request.raw.socket.destroy();
+      return reply.hijack();
+    }
+    await this.delay();
+    if (this.random() < this.settings.errorRate) {
+      throw new ApiError(500, 'api_error', 'injected_fault', `${this.service} failed on purpose (fault injection)`);
+    }
+  };
+
+  /** The same knobs for work that is not an HTTP request (a consumer's handler): throws when down or failing. */
+  async disturb(signal?: AbortSignal): Promise<void> {
+    if (this.settings.down) throw new InjectedFaultError(`${this.service} (down)`);
+    await this.delay(signal);
+    if (this.random() < this.settings.errorRate) throw new InjectedFaultError(this.service);
+  }
+
+  /** Whether this request's answer should hang past the caller's timeout. */
+  shouldHang(): boolean {
+    return this.random() < this.settings.timeoutRate;
+  }
+
+  async hang(signal?: AbortSignal): Promise<void> {
+    await sleep(this.settings.hangMs, anySignal(this.closing.signal, signal));
+  }
+
+  private async delay(signal?: AbortSignal): Promise<void> {
+    const ms = this.drawLatency();
+    if (ms > 0) await sleep(ms, anySignal(this.closing.signal, signal));
+  }
+
+  private drawLatency(): number {
+    const latency = this.settings.latency;
+    if (!latency) return 0;
+    if ('fixedMs' in latency) return latency.fixedMs;
+    if ('uniformMs' in latency) {
+      const [min, max] = latency.uniformMs;
+      return min + this.random() * Math.max(0, max - min);
+    }
+    // Box-Muller: a normal draw from two uniform ones.
+    const { mean, stddev } = latency.normalMs;
+    const z0 = Math.sqrt(-2 * Math.log(1 - this.random())) * Math.cos(2 * Math.PI * this.random());
+    return Math.max(0, mean + z0 * stddev);
+  }
+}
+
+function anySignal(a: AbortSignal, b?: AbortSignal): AbortSignal {
+  return b ? AbortSignal.any([a, b]) : a;
+}

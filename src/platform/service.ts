@@ -1,0 +1,48 @@
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { EventType, Transport } from '../messaging/index.js';
+import type { ApiKeyStore } from './auth/api-keys.js';
+import type { Config } from './config.js';
+import type { Faults } from './faults.js';
+import type { HttpServer } from './http/server.js';
+
+/** What the composition root hands every service. */
+export interface ServiceContext {
+  config: Config;
+  transport: Transport;
+  logger: Logger;
+  keys: ApiKeyStore;
+  /** Opens (and migrates) the service's own database: its data is nobody else's. */
+  database(migrations: readonly string[]): Database;
+  /** The gateway's base URL; in one process it is known only once the server listens. */
+  gatewayUrl(): string;
+  /** This service's fault-injection knobs (latency, errors, down), set through the admin API. */
+  faults: Faults;
+}
+
+/** A consumer group a service subscribes: declared up front in every process, so no event is published before its group exists. */
+export interface GroupDeclaration {
+  group: string;
+  events: readonly EventType[];
+}
+
+export interface Service {
+  readonly name: string;
+  /** Registers the service's routes on the process's server (before it listens). */
+  routes?(app: HttpServer): void;
+  /** Starts consumers, relays and timers (after the server listens). */
+  start?(): Promise<void>;
+  /** Stops taking work and lets in-flight work finish within the deadline. */
+  stop?(deadlineMs: number): Promise<void>;
+  /** Named readiness checks for /readyz. */
+  readiness?(): Record<string, () => boolean>;
+}
+
+export type ServiceFactory = (context: ServiceContext) => Service | Promise<Service>;
+
+/** A service as the composition root knows it before creating it. */
+export interface ServiceModule {
+  name: string;
+  groups: readonly GroupDeclaration[];
+  create: ServiceFactory;
+}

@@ -1,0 +1,248 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { SUPPORTED_CURRENCIES } from '../../contracts/currencies.js';
+import { ApiError, notFound } from '../../platform/http/api-error.js';
+import { encapsulate, type HttpServer } from '../../platform/http/server.js';
+import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';
+import { assessCard, brandOf, cardToken, DECLINE_MESSAGES } from './cards.js';
+import { type ChargeRow, ChargeStore, GATEWAY_MIGRATIONS } from './charge-store.js';
+
+/**
+ * A simulated payment provider: the synchronous dependency on the payment's critical path.
+ * Stripe-like test cards, idempotency keys, refunds, and fault knobs (latency, errors, timeouts,
+ * down) so the caller's timeouts, retries and circuit breaker can be seen at work.
+ */
+const idempotencyHeaders = z.object({ 'idempotency-key': z.string().min(1).max(255) });
+
+const cardSchema = z.strictObject({
+  number: z.string().regex(/^\d{12,19}$/, 'must be 12 to 19 digits'),
+  exp_month: z.number().int().min(1).max(12),
+  exp_year: z.number().int().min(2000).max(2100),
+  cvc: z.string().regex(/^\d{3,4}$/, 'must be 3 or 4 digits'),
+});
+
+const chargeRequestSchema = z.strictObject({
+  amount: z.number().int().positive().max(99_999_999),
+  currency: z.enum(SUPPORTED_CURRENCIES),
+  card: cardSchema,
+  description: z.string().max(1_000).nullish(),
+});
+
+export const chargeSchema = z.object({
+  id: z.string(),
+  object: z.literal('charge'),
+  status: z.enum(['succeeded', 'failed']),
+  amount: z.number().int(),
+  amount_refunded: z.number().int(),
+  currency: z.string(),
+  description: z.string().nullable(),
+  card: z.object({ brand: z.string(), last4: z.string(), token: z.string() }),
+  failure_code: z.string().nullable(),
+  failure_message: z.string().nullable(),
+  created: z.string(),
+});
+
+export type Charge = z.infer<typeof chargeSchema>;
+
+const declineSchema = z.object({
+  error: z.object({ type: z.literal('card_error'), code: z.string(), message: z.string() }),
+  charge: chargeSchema,
+});
+
+const refundSchema = z.object({
+  id: z.string(),
+  object: z.literal('refund'),
+  charge: z.string(),
+  amount: z.number().int(),
+  created: z.string(),
+});
+
+function toCharge(row: ChargeRow): Charge {
+  return {
+    id: row.id,
+    object: 'charge',
+    status: row.status,
+    amount: row.amount,
+    amount_refunded: row.amount_refunded,
+    currency: row.currency,
+    description: row.description,
+    card: { brand: row.brand, last4: row.last4, token: row.token },
+    failure_code: row.failure_code,
+    failure_message: row.failure_code ? DECLINE_MESSAGES[row.failure_code as keyof typeof DECLINE_MESSAGES] : null,
+    created: row.created_at,
+  };
+}
+
+const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`;
+const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
+export function createGateway(context: Pick<ServiceContext, 'config' | 'faults' | 'database'>): Service {
+  const store = new ChargeStore(context.database(GATEWAY_MIGRATIONS));
+  const { faults } = context;
+  const expectedKey = Buffer.from(`Bearer ${context.config.GATEWAY_KEY}`);
+
+  const requireGatewayKey = async (request: FastifyRequest) => {
+    const given = Buffer.from(request.headers.authorization ?? '');
+    if (given.length !== expectedKey.length || !timingSafeEqual(given, expectedKey)) {
+      throw new ApiError(401, 'authentication_error', 'invalid_api_key', 'Invalid gateway key');
+    }
+  };
+
+  const routes = (app: HttpServer) => {
+    encapsulate(app, (scope) => {
+      scope.addHook('onRequest', faults.onRequest);
+      scope.addHook('preHandler', requireGatewayKey);
+
+      scope.post(
+        '/v1/charges',
+        {
+          schema: {
+            hide: true,
+            headers: idempotencyHeaders,
+            body: chargeRequestSchema,
+            response: { 201: chargeSchema, 402: declineSchema },
+          },
+        },
+        async (request, reply) => {
+          const key = request.headers['idempotency-key'];
+          const { card, ...rest } = request.body;
+          const token = cardToken(card, context.config.GATEWAY_KEY);
+          const requestHash = hashOf({ ...rest, description: rest.description ?? null, token });
+          let row = store.findByKey(key);
+          if (row && row.request_hash !== requestHash) {
+            throw new ApiError(
+              400,
+              'idempotency_error',
+              'idempotency_key_reused',
+              'This idempotency key was used with different parameters',
+            );
+          }
+          if (row) {
+            reply.header('idempotent-replayed', 'true');
+          } else {
+            const decline = assessCard(card);
+            row = {
+              id: id('ch'),
+              idempotency_key: key,
+              request_hash: requestHash,
+              status: decline ? 'failed' : 'succeeded',
+              amount: rest.amount,
+              currency: rest.currency,
+              description: rest.description ?? null,
+              brand: brandOf(card.number),
+              last4: card.number.slice(-4),
+              token,
+              failure_code: decline ?? null,
+              amount_refunded: 0,
+              created_at: new Date().toISOString(),
+            };
+            store.insert(row);
+            // The charge is done; only its answer is late, as when a real provider times out.
+            if (faults.shouldHang()) await faults.hang();
+          }
+          const charge = toCharge(row);
+          if (charge.status === 'succeeded') return reply.code(201).send(charge);
+          return reply.code(402).send({
+            error: {
+              type: 'card_error' as const,
+              code: charge.failure_code ?? 'card_declined',
+              message: charge.failure_message ?? '',
+            },
+            charge,
+          });
+        },
+      );
+
+      scope.get(
+        '/v1/charges/by-idempotency-key/:key',
+        {
+          schema: {
+            hide: true,
+            params: z.object({ key: z.string().min(1).max(255) }),
+            response: { 200: chargeSchema },
+          },
+        },
+        async (request) => {
+          const row = store.findByKey(request.params.key);
+          if (!row) throw notFound('charge with idempotency key', request.params.key, 'key');
+          return toCharge(row);
+        },
+      );
+
+      scope.post(
+        '/v1/charges/:id/refunds',
+        {
+          schema: {
+            hide: true,
+            headers: idempotencyHeaders,
+            params: z.object({ id: z.string().min(1).max(64) }),
+            body: z.strictObject({ amount: z.number().int().positive().max(99_999_999) }),
+            response: { 201: refundSchema },
+          },
+        },
+        async (request, reply) => {
+          const key = request.headers['idempotency-key'];
+          const existing = store.findRefund(key);
+          if (existing) {
+            reply.header('idempotent-replayed', 'true');
+            return reply.code(201).send({
+              ...existing,
+              object: 'refund' as const,
+              charge: existing.charge_id,
+              created: existing.created_at,
+            });
+          }
+          const charge = store.get(request.params.id);
+          if (!charge) throw notFound('charge', request.params.id);
+          if (charge.status !== 'succeeded') {
+            throw new ApiError(
+              400,
+              'invalid_request_error',
+              'charge_not_captured',
+              'Only a succeeded charge can be refunded',
+            );
+          }
+          if (request.body.amount > charge.amount - charge.amount_refunded) {
+            throw new ApiError(
+              400,
+              'invalid_request_error',
+              'amount_too_large',
+              `Refund of ${request.body.amount} exceeds the ${charge.amount - charge.amount_refunded} left to refund`,
+              'amount',
+            );
+          }
+          const refund = {
+            id: id('re'),
+            charge_id: charge.id,
+            idempotency_key: key,
+            amount: request.body.amount,
+            created_at: new Date().toISOString(),
+          };
+          store.refund(refund);
+          return reply.code(201).send({
+            id: refund.id,
+            object: 'refund' as const,
+            charge: charge.id,
+            amount: refund.amount,
+            created: refund.created_at,
+          });
+        },
+      );
+    });
+  };
+
+  return {
+    name: 'gateway',
+    routes,
+    async stop() {
+      faults.release();
+    },
+  };
+}
+
+export const gatewayModule: ServiceModule = {
+  name: 'gateway',
+  groups: [],
+  create: (context) => createGateway(context),
+};
