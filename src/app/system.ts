@@ -106,6 +106,21 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   return { url, server, transport, keys, faults, issuedApiKey, issuedAdminKey, stop };
 }
 
+/**
+ * An event no group is bound to would be refused by the transport after the business transaction
+ * that produced it had already charged a card: better to refuse to start.
+ */
+function assertRoutable(topology: readonly ServiceModule[]): void {
+  const bound = new Set(topology.flatMap((m) => m.groups.flatMap((g) => g.events.map((e) => e.type))));
+  for (const module of topology) {
+    for (const event of module.publishes ?? []) {
+      if (!bound.has(event.type)) {
+        throw new Error(`${module.name} publishes ${event.type}, but no service in the topology consumes it`);
+      }
+    }
+  }
+}
+
 /** Adopts a key given in the environment, or issues one when none exists yet. */
 function ensureKey(keys: ApiKeyStore, role: 'api' | 'admin', fromEnv: string | undefined): IssuedKey | undefined {
   if (fromEnv) {

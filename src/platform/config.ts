@@ -28,6 +28,8 @@ const envSchema = z.object({
   /** The secret payments presents to the gateway. */
   GATEWAY_KEY: secret.default('gw_local_development_key'),
   GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /** How long the gateway circuit breaker stays open before it lets one call through. */
+  GATEWAY_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** smtp://user:pass@host:port; when unset, receipts are written as .eml files under DATA_DIR/mail. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   EMAIL_FROM: z.string().min(3).default('Syncopate Receipts <receipts@syncopate.local>'),

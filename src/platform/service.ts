@@ -44,5 +44,7 @@ export type ServiceFactory = (context: ServiceContext) => Service | Promise<Serv
 export interface ServiceModule {
   name: string;
   groups: readonly GroupDeclaration[];
+  /** The event types it publishes; the composition root refuses to start if one has no group. */
+  publishes?: readonly EventType[];
   create: ServiceFactory;
 }

@@ -37,6 +37,12 @@ export async function openDriver(url: string): Promise<TransportDriver> {
   }
 }
 
+/** The database file of a `sqlite:` transport URL, or undefined for any other transport. */
+export function sqliteFileOf(url: string): string | undefined {
+  const { scheme, path } = splitUrl(url);
+  return scheme === 'sqlite' && path ? path : undefined;
+}
+
 function splitUrl(url: string): { scheme: string; path: string; params: URLSearchParams } {
   const match = /^([a-z][a-z0-9+.-]*):(?:\/\/)?([^?]*)(?:\?(.*))?$/i.exec(url.trim());
   if (!match) throw new InvalidTransportUrlError(url, 'expected <scheme>:<location>, like sqlite:./data/syncopate.db');

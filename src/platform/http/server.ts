@@ -1,4 +1,10 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
@@ -32,7 +38,7 @@ export interface HttpServerOptions {
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const app = Fastify({
     loggerInstance: options.logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
@@ -85,7 +91,7 @@ function toApiError(error: FastifyError | ApiError | Error, request: FastifyRequ
         name,
       );
     }
-    const missing = issue?.keyword === 'invalid_type' && /received undefined/.test(issue.message ?? '');
+    const missing = issue?.keyword === 'invalid_type' && valueAt(sourceOf(request, where), path) === undefined;
     const label = param ? `${where === 'body' ? '' : `${where} `}${param}` : where;
     return new ApiError(
       400,
@@ -136,4 +142,26 @@ export function encapsulate(app: HttpServer, plugin: (scope: HttpServer) => void
   app.register(async (instance) => {
     await plugin(instance.withTypeProvider<ZodTypeProvider>() as unknown as HttpServer);
   });
+}
+
+function sourceOf(request: FastifyRequest, where: string): unknown {
+  switch (where) {
+    case 'headers':
+      return request.headers;
+    case 'querystring':
+      return request.query;
+    case 'params':
+      return request.params;
+    default:
+      return request.body;
+  }
+}
+
+function valueAt(source: unknown, path: string): unknown {
+  let value = source;
+  for (const part of path ? path.split('.') : []) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
 }

@@ -1,0 +1,14 @@
+import type { ServiceModule } from '../platform/service.js';
+import { gatewayModule } from '../services/gateway/gateway-service.js';
+import { paymentsModule } from '../services/payments/index.js';
+
+/** Every service Syncopate has, in start order: the gateway first, since payments calls it. */
+export const ALL_MODULES: readonly ServiceModule[] = [gatewayModule, paymentsModule];
+
+export function modulesNamed(names: readonly string[]): ServiceModule[] {
+  return names.map((name) => {
+    const module = ALL_MODULES.find((m) => m.name === name);
+    if (!module) throw new Error(`unknown service "${name}"; choose from ${ALL_MODULES.map((m) => m.name).join(', ')}`);
+    return module;
+  });
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { ALL_MODULES, modulesNamed } from '../app/modules.js';
+import { runSystem } from './run-system.js';
+
+const program = new Command()
+  .name('syncopate')
+  .description('Critical paths in sync, side effects off the beat: the Syncopate payment system.')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('run every service in this process (what `npm start` does); configured by environment variables')
+  .action(() => runSystem(ALL_MODULES));
+
+program
+  .command('serve')
+  .description(`run chosen services in this process: ${ALL_MODULES.map((m) => m.name).join(', ')}`)
+  .argument('<services...>', 'service names')
+  .action((names: string[]) => runSystem(modulesNamed(names)));
+
+program
+  .command('pay')
+  .description(
+    'load the payments API: send payments with a progress bar, then print latency percentiles and status counts',
+  )
+  .option('--url <url>', 'the API base URL', process.env.SYNCOPATE_URL ?? 'http://127.0.0.1:3000')
+  .option('--key <key>', 'an API key (default: $API_KEY)', process.env.API_KEY)
+  .option('--count <n>', 'payments to send', positiveInt, 100)
+  .option('--concurrency <n>', 'payments in flight at once', positiveInt, 10)
+  .option('--card <number>', 'the test card', '4242424242424242')
+  .option('--amount <minor units>', 'the amount of each payment', positiveInt, 1999)
+  .option('--currency <code>', 'the currency', 'usd')
+  .action(async (options) => {
+    const { pay } = await import('./pay.js');
+    process.exitCode = await pay(options);
+  });
+
+program
+  .command('keys')
+  .description('manage API keys')
+  .command('create')
+  .description('create a new API key (and account); the secret is printed once')
+  .option('--admin', 'create an admin key instead')
+  .action(async (options: { admin?: boolean }) => {
+    const { createKey } = await import('./keys.js');
+    createKey({ role: options.admin ? 'admin' : 'api' });
+  });
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+await program.parseAsync();

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
+
+export interface PayOptions {
+  url: string;
+  key?: string;
+  count: number;
+  concurrency: number;
+  card: string;
+  amount: number;
+  currency: string;
+}
+
+/**
+ * `syncopate pay`: a bounded load of real payments (autocannon does the load, with its progress
+ * bar), each with its own Idempotency-Key. Returns the process exit code.
+ */
+export async function pay(options: PayOptions): Promise<number> {
+  if (!options.key) {
+    process.stderr.write('syncopate pay: give an API key with --key or API_KEY\n');
+    return 2;
+  }
+  const year = new Date().getUTCFullYear() + 5;
+  const body = JSON.stringify({
+    amount: options.amount,
+    currency: options.currency,
+    card: { number: options.card, exp_month: 12, exp_year: year, cvc: options.card.startsWith('3') ? '1234' : '123' },
+    customer: { email: 'load@example.com' },
+    description: 'syncopate pay',
+  });
+  let instance!: autocannon.Instance;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url: options.url,
+        connections: options.concurrency,
+        amount: options.count,
+        timeout: 30,
+        requests: [
+          {
+            method: 'POST',
+            path: '/v1/payments',
+            setupRequest: (request) => ({
+              ...request,
+              headers: {
+                authorization: `Bearer ${options.key}`,
+                'content-type': 'application/json',
+                'idempotency-key': randomUUID(),
+              },
+              body,
+            }),
+          },
+        ],
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+  autocannon.track(instance, { renderProgressBar: true, renderResultsTable: false, renderLatencyTable: false });
+  const result = await finished;
+  const statuses = Object.entries(result.statusCodeStats ?? {})
+    .map(([status, { count }]) => `${status}: ${count}`)
+    .join(', ');
+  process.stdout.write(
+    [
+      '',
+      `payments sent: ${result.requests.sent} in ${result.duration.toFixed(1)} s (${result.requests.average} per second)`,
+      `latency ms: p50 ${result.latency.p50}  p90 ${result.latency.p90}  p99 ${result.latency.p99}  max ${result.latency.max}`,
+      `statuses: ${statuses || 'none'}; connection errors: ${result.errors}; timeouts: ${result.timeouts}`,
+      '',
+    ].join('\n'),
+  );
+  return result.errors > 0 || result.timeouts > 0 ? 1 : 0;
+}

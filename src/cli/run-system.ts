@@ -1,0 +1,39 @@
+import { banner } from '../app/banner.js';
+import { ALL_MODULES } from '../app/modules.js';
+import { startSystem } from '../app/system.js';
+import { ConfigError, loadConfig } from '../platform/config.js';
+import { createLogger } from '../platform/logger.js';
+import type { ServiceModule } from '../platform/service.js';
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/** Starts services in this process from the environment and stops them gracefully on SIGINT/SIGTERM. */
+export async function runSystem(services: readonly ServiceModule[]): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`syncopate: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const system = await startSystem({ config, logger, services, topology: ALL_MODULES });
+  process.stdout.write(banner(system, { apiKeyFromEnv: Boolean(config.API_KEY) }));
+  let signals = 0;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'shutting down: no new requests or messages; finishing in-flight work');
+    await system.stop(SHUTDOWN_DEADLINE_MS);
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}

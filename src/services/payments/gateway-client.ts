@@ -1,0 +1,192 @@
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  retry,
+  TaskCancelledError,
+  TimeoutStrategy,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import { Agent, request } from 'undici';
+
+/** The gateway's answer to a charge, as far as payments needs it. */
+export interface GatewayCharge {
+  id: string;
+  status: 'succeeded' | 'failed';
+  amount: number;
+  amount_refunded: number;
+  currency: string;
+  card: { brand: string; last4: string };
+  failure_code: string | null;
+  failure_message: string | null;
+}
+
+export type Authorization =
+  | { outcome: 'approved'; charge: GatewayCharge }
+  | { outcome: 'declined'; charge: GatewayCharge; code: string; message: string };
+
+/** The gateway could not be reached or failed: nothing was charged. */
+export class GatewayUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The gateway did not answer in time: the charge may or may not have happened. */
+export class GatewayTimeoutError extends Error {}
+
+/** A failure worth another try with the same idempotency key: the connection, or a 5xx. */
+class TransientGatewayError extends Error {}
+
+export interface GatewayClientOptions {
+  baseUrl: () => string;
+  key: string;
+  /** Per attempt. */
+  timeoutMs: number;
+  /** Attempts for transient failures (connection refused or reset, 5xx). Default 3. */
+  attempts?: number;
+  /** Consecutive failures that open the breaker. Default 5. */
+  breakerThreshold?: number;
+  /** How long the breaker stays open before letting one call through. Default 5 s. */
+  halfOpenAfterMs?: number;
+}
+
+export interface ChargeRequest {
+  idempotencyKey: string;
+  amount: number;
+  currency: string;
+  card: { number: string; exp_month: number; exp_year: number; cvc: string };
+  description: string | null;
+}
+
+/**
+ * The synchronous hop of the critical path, made safe: a timeout per attempt, retries of
+ * transient failures that reuse the same idempotency key (so a retry can never charge twice), and
+ * a circuit breaker that fails fast while the gateway is down. A timeout is not retried: it has
+ * already spent the customer's waiting budget, and the reconciler settles it later.
+ */
+export class GatewayClient {
+  private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+  private readonly breaker;
+  private readonly policy;
+  private readonly halfOpenAfterMs: number;
+  private openedAt = 0;
+
+  constructor(private readonly options: GatewayClientOptions) {
+    this.halfOpenAfterMs = options.halfOpenAfterMs ?? 5_000;
+    this.breaker = circuitBreaker(
+      handleWhen((error) => error instanceof TransientGatewayError || error instanceof TaskCancelledError),
+      { halfOpenAfter: this.halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5) },
+    );
+    this.breaker.onBreak(() => {
+      this.openedAt = Date.now();
+    });
+    const retries = retry(
+      handleWhen((error) => error instanceof TransientGatewayError),
+      {
+        maxAttempts: (options.attempts ?? 3) - 1,
+        backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
+      },
+    );
+    this.policy = wrap(retries, this.breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive));
+  }
+
+  get breakerState(): 'closed' | 'open' | 'half-open' {
+    switch (this.breaker.state) {
+      case CircuitState.Open:
+      case CircuitState.Isolated:
+        return 'open';
+      case CircuitState.HalfOpen:
+        return 'half-open';
+      default:
+        return 'closed';
+    }
+  }
+
+  async authorize(charge: ChargeRequest): Promise<Authorization> {
+    const { idempotencyKey, ...body } = charge;
+    const response = await this.call('POST', '/v1/charges', { body, idempotencyKey });
+    if (response.status === 201) return { outcome: 'approved', charge: response.body as GatewayCharge };
+    if (response.status === 402) {
+      const { error, charge: declined } = response.body as {
+        error: { code: string; message: string };
+        charge: GatewayCharge;
+      };
+      return { outcome: 'declined', charge: declined, code: error.code, message: error.message };
+    }
+    throw unexpected(response);
+  }
+
+  /** What the gateway did with a key, or undefined if it never received it. */
+  async lookup(idempotencyKey: string): Promise<GatewayCharge | undefined> {
+    const response = await this.call('GET', `/v1/charges/by-idempotency-key/${encodeURIComponent(idempotencyKey)}`, {});
+    if (response.status === 200) return response.body as GatewayCharge;
+    if (response.status === 404) return undefined;
+    throw unexpected(response);
+  }
+
+  async refund(options: { chargeId: string; amount: number; idempotencyKey: string }): Promise<{ id: string }> {
+    const response = await this.call('POST', `/v1/charges/${encodeURIComponent(options.chargeId)}/refunds`, {
+      body: { amount: options.amount },
+      idempotencyKey: options.idempotencyKey,
+    });
+    if (response.status === 201) return response.body as { id: string };
+    throw unexpected(response);
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private async call(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { body?: unknown; idempotencyKey?: string },
+  ): Promise<{ status: number; body: unknown }> {
+    try {
+      return await this.policy.execute(async ({ signal }) => {
+        let response: Awaited<ReturnType<typeof request>>;
+        try {
+          response = await request(new URL(path, this.options.baseUrl()), {
+            method,
+            dispatcher: this.agent,
+            signal,
+            headers: {
+              authorization: `Bearer ${this.options.key}`,
+              ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+              ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+            },
+            body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          });
+        } catch (error) {
+          if (signal.aborted) throw error;
+          throw new TransientGatewayError(`gateway unreachable: ${(error as Error).message}`);
+        }
+        const text = await response.body.text();
+        if (response.statusCode >= 500) throw new TransientGatewayError(`gateway answered ${response.statusCode}`);
+        return { status: response.statusCode, body: text ? JSON.parse(text) : undefined };
+      });
+    } catch (error) {
+      if (error instanceof TaskCancelledError) {
+        throw new GatewayTimeoutError(`gateway did not answer within ${this.options.timeoutMs} ms`);
+      }
+      if (error instanceof BrokenCircuitError) {
+        const left = Math.max(1, Math.ceil((this.openedAt + this.halfOpenAfterMs - Date.now()) / 1000));
+        throw new GatewayUnavailableError('the gateway is failing; the circuit breaker is open', left);
+      }
+      if (error instanceof TransientGatewayError) throw new GatewayUnavailableError(error.message, 1);
+      throw error;
+    }
+  }
+}
+
+function unexpected(response: { status: number; body: unknown }): Error {
+  return new Error(`unexpected gateway answer ${response.status}: ${JSON.stringify(response.body).slice(0, 300)}`);
+}

@@ -1,0 +1,57 @@
+import { paymentEvents } from '../../contracts/payment-events.js';
+import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';
+import { openTransactionalStore } from '../../platform/transactional-store.js';
+import { GatewayClient } from './gateway-client.js';
+import { PAYMENTS_MIGRATIONS } from './payment-store.js';
+import { Payments } from './payments.js';
+import { registerPaymentRoutes } from './routes.js';
+
+export function createPaymentsService(context: ServiceContext): Service {
+  const { config, logger } = context;
+  const store = openTransactionalStore(context, { service: 'payments', migrations: PAYMENTS_MIGRATIONS });
+  const gateway = new GatewayClient({
+    baseUrl: context.gatewayUrl,
+    key: config.GATEWAY_KEY,
+    timeoutMs: config.GATEWAY_TIMEOUT_MS,
+    halfOpenAfterMs: config.GATEWAY_BREAKER_COOLDOWN_MS,
+  });
+  const payments = new Payments({
+    db: store.db,
+    fastDb: store.fastDb,
+    outbox: store.outbox,
+    gateway,
+    logger,
+    staleKeyAfterMs: Math.max(30_000, config.GATEWAY_TIMEOUT_MS * 5),
+    reconcileAfterMs: config.GATEWAY_TIMEOUT_MS * 2,
+  });
+  let timer: NodeJS.Timeout | undefined;
+  let reconciling: Promise<unknown> = Promise.resolve();
+
+  return {
+    name: 'payments',
+    routes: (app) => registerPaymentRoutes(app, { payments, keys: context.keys }),
+    async start() {
+      store.start();
+      timer = setInterval(() => {
+        reconciling = reconciling.then(() =>
+          payments.reconcile().catch((error) => logger.error({ err: error }, 'reconciliation failed')),
+        );
+      }, config.RECONCILE_INTERVAL_MS);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await reconciling;
+      await gateway.close();
+      await store.close();
+    },
+    readiness: () => ({ database: () => store.db.open, breakerClosed: () => gateway.breakerState !== 'open' }),
+  };
+}
+
+export const paymentsModule: ServiceModule = {
+  name: 'payments',
+  groups: [],
+  publishes: paymentEvents,
+  create: createPaymentsService,
+};

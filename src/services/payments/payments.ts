@@ -1,0 +1,445 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../contracts/payment-events.js';
+import { createEvent, type Envelope, newEventId } from '../../messaging/index.js';
+import type { Outbox } from '../../messaging/outbox/outbox.js';
+import type { Principal } from '../../platform/auth/api-keys.js';
+import { ApiError, notFound } from '../../platform/http/api-error.js';
+import {
+  type Authorization,
+  type GatewayClient,
+  GatewayTimeoutError,
+  GatewayUnavailableError,
+} from './gateway-client.js';
+import { IdempotencyStore } from './idempotency-store.js';
+import { type PaymentRow, PaymentStore, type Settlement, toPayment } from './payment-store.js';
+import type { CreatePayment, Payment } from './schemas.js';
+
+/** What a route sends back: the idempotency store keeps exactly this, to replay it. */
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface PaymentsOptions {
+  db: Database;
+  fastDb: Database;
+  outbox: Outbox;
+  gateway: GatewayClient;
+  logger: Logger;
+  /** A request holding an idempotency key longer than this is presumed dead and taken over. */
+  staleKeyAfterMs: number;
+  /** How long a payment may stay `processing` before the reconciler asks the gateway about it. */
+  reconcileAfterMs: number;
+}
+
+const SOURCE = 'urn:syncopate:payments';
+
+/**
+ * The critical path. A payment is claimed under its idempotency key, authorized by the gateway
+ * synchronously, and committed together with its event in one transaction before the client
+ * hears the answer; everything else happens later, from that event.
+ */
+export class Payments {
+  private readonly store: PaymentStore;
+  private readonly claims: PaymentStore;
+  private readonly keys: IdempotencyStore;
+  private readonly fastKeys: IdempotencyStore;
+  private readonly hashSecret: string;
+
+  constructor(private readonly options: PaymentsOptions) {
+    this.store = new PaymentStore(options.db);
+    this.claims = new PaymentStore(options.fastDb);
+    this.keys = new IdempotencyStore(options.db, options.staleKeyAfterMs);
+    this.fastKeys = new IdempotencyStore(options.fastDb, options.staleKeyAfterMs);
+    this.hashSecret = loadSecret(options.db);
+  }
+
+  async create(principal: Principal, idempotencyKey: string, request: CreatePayment): Promise<Answer> {
+    const { accountId } = principal;
+    const paymentId = `pay_${newEventId().replaceAll('-', '')}`;
+    const gatewayKey = derivedKey('charge', accountId, idempotencyKey);
+    // The claim need not reach the disk: if a crash loses it, the retried request charges under the
+    // same derived gateway key, and the gateway answers with the charge it already made.
+    const claim = this.options.fastDb
+      .transaction(() => {
+        const result = this.fastKeys.claim(
+          accountId,
+          idempotencyKey,
+          this.requestHash('POST /v1/payments', request),
+          paymentId,
+        );
+        if (result.kind === 'new') {
+          const now = new Date();
+          this.claims.insert({
+            id: paymentId,
+            account_id: accountId,
+            amount: request.amount,
+            currency: request.currency,
+            description: request.description ?? null,
+            metadata: JSON.stringify(request.metadata ?? {}),
+            customer_email: request.customer.email,
+            card_brand: 'unknown',
+            card_last4: request.card.number.slice(-4),
+            gateway_key: gatewayKey,
+            created_at: now.toISOString(),
+            updated_at: now.getTime(),
+          });
+        }
+        return result;
+      })
+      .immediate();
+
+    switch (claim.kind) {
+      case 'replay':
+        return { status: claim.status, body: JSON.parse(claim.body), headers: { 'idempotent-replayed': 'true' } };
+      case 'mismatch':
+        throw keyReused();
+      case 'in-flight':
+        throw keyInUse();
+      case 'resume': {
+        const row = this.store.get(claim.resourceId);
+        if (row && row.status !== 'processing') {
+          const answer = this.answerFor(row);
+          this.keys.complete(accountId, idempotencyKey, answer.status, answer.body);
+          return answer;
+        }
+        return this.authorize(principal, idempotencyKey, claim.resourceId, request);
+      }
+      case 'new':
+        return this.authorize(principal, idempotencyKey, paymentId, request);
+    }
+  }
+
+  get(principal: Principal, id: string): Payment {
+    const row = this.store.get(id);
+    if (!row || row.account_id !== principal.accountId) throw notFound('payment', id);
+    return toPayment(row, this.store.refunds(id));
+  }
+
+  list(principal: Principal, limit: number, after?: string): { data: Payment[]; has_more: boolean } {
+    const rows = this.store.list(principal.accountId, limit + 1, after);
+    return {
+      data: rows.slice(0, limit).map((row) => toPayment(row, this.store.refunds(row.id))),
+      has_more: rows.length > limit,
+    };
+  }
+
+  async refund(principal: Principal, idempotencyKey: string, paymentId: string, amount?: number): Promise<Answer> {
+    const { accountId } = principal;
+    const refundId = `re_${randomBytes(12).toString('base64url')}`;
+    const claim = this.options.fastDb
+      .transaction(() =>
+        this.fastKeys.claim(
+          accountId,
+          idempotencyKey,
+          this.requestHash(`POST /v1/payments/${paymentId}/refunds`, { amount: amount ?? null }),
+          refundId,
+        ),
+      )
+      .immediate();
+    if (claim.kind === 'replay') {
+      return { status: claim.status, body: JSON.parse(claim.body), headers: { 'idempotent-replayed': 'true' } };
+    }
+    if (claim.kind === 'mismatch') throw keyReused();
+    if (claim.kind === 'in-flight') throw keyInUse();
+    const id = claim.kind === 'resume' ? claim.resourceId : refundId;
+    try {
+      return await this.refundOnce(principal, idempotencyKey, paymentId, id, amount);
+    } catch (error) {
+      // A refused refund changed nothing: the key is released so a corrected request can use it.
+      this.keys.release(accountId, idempotencyKey);
+      throw error;
+    }
+  }
+
+  /** Settles payments a gateway timeout (or a crash) left `processing`; returns how many it settled. */
+  async reconcile(): Promise<number> {
+    this.keys.purgeExpired();
+    let settled = 0;
+    for (const row of this.store.processingSince(Date.now() - this.options.reconcileAfterMs, 50)) {
+      let charge: Awaited<ReturnType<GatewayClient['lookup']>>;
+      try {
+        charge = await this.options.gateway.lookup(row.gateway_key);
+      } catch (error) {
+        this.options.logger.warn({ err: error, paymentId: row.id }, 'reconciler could not reach the gateway');
+        return settled;
+      }
+      // Never received by the gateway: nothing was charged, and without the card it cannot be retried.
+      const settlement: Settlement = charge
+        ? charge.status === 'succeeded'
+          ? { status: 'succeeded', chargeId: charge.id, brand: charge.card.brand }
+          : {
+              status: 'failed',
+              chargeId: charge.id,
+              failureCode: charge.failure_code ?? 'card_declined',
+              failureMessage: charge.failure_message ?? 'The card was declined.',
+              brand: charge.card.brand,
+            }
+        : {
+            status: 'failed',
+            chargeId: null,
+            brand: null,
+            failureCode: 'gateway_timeout',
+            failureMessage: 'The payment gateway did not receive the charge in time; nothing was charged.',
+          };
+      const final = this.settle(row, settlement);
+      if (final) {
+        this.keys.completeForResource(row.id, this.answerFor(final).status, this.answerFor(final).body);
+        settled += 1;
+        this.options.logger.info({ paymentId: row.id, status: final.status }, 'reconciled a processing payment');
+      }
+    }
+    return settled;
+  }
+
+  private async authorize(
+    principal: Principal,
+    idempotencyKey: string,
+    paymentId: string,
+    request: CreatePayment,
+  ): Promise<Answer> {
+    const { accountId } = principal;
+    const row = this.store.get(paymentId);
+    if (!row) throw new Error(`payment ${paymentId} vanished between claim and authorization`);
+    let authorization: Authorization;
+    try {
+      authorization = await this.options.gateway.authorize({
+        idempotencyKey: row.gateway_key,
+        amount: request.amount,
+        currency: request.currency,
+        card: request.card,
+        description: request.description ?? null,
+      });
+    } catch (error) {
+      if (error instanceof GatewayUnavailableError) {
+        // Nothing was charged: leave no trace, so the client can retry with the same key.
+        this.options.db
+          .transaction(() => {
+            this.store.discard(paymentId);
+            this.keys.release(accountId, idempotencyKey);
+          })
+          .immediate();
+        throw new ApiError(
+          503,
+          'api_error',
+          'gateway_unavailable',
+          `The payment gateway is unavailable: ${error.message}`,
+          undefined,
+          {
+            'retry-after': String(error.retryAfterSeconds),
+          },
+        );
+      }
+      if (error instanceof GatewayTimeoutError) {
+        const answer: Answer = { status: 202, body: this.get(principal, paymentId) };
+        this.options.db
+          .transaction(() => this.keys.complete(accountId, idempotencyKey, answer.status, answer.body))
+          .immediate();
+        return answer;
+      }
+      throw error;
+    }
+    const { charge } = authorization;
+    const settlement: Settlement =
+      authorization.outcome === 'approved'
+        ? { status: 'succeeded', chargeId: charge.id, brand: charge.card.brand }
+        : {
+            status: 'failed',
+            chargeId: charge.id,
+            failureCode: authorization.code,
+            failureMessage: authorization.message,
+            brand: charge.card.brand,
+          };
+    const final = this.settle(row, settlement, (answer) =>
+      this.keys.complete(accountId, idempotencyKey, answer.status, answer.body),
+    );
+    // Someone (the reconciler) settled it while the gateway answered: report what was stored.
+    const current = final ?? this.store.get(paymentId);
+    if (!current) throw new Error(`payment ${paymentId} vanished after authorization`);
+    return this.answerFor(current);
+  }
+
+  /**
+   * One transaction: the payment's outcome, its event and (through `alsoInside`) the idempotent
+   * answer. Returns the settled row, or undefined if it was no longer processing.
+   */
+  private settle(
+    row: PaymentRow,
+    settlement: Settlement,
+    alsoInside?: (answer: Answer) => void,
+  ): PaymentRow | undefined {
+    return this.options.db
+      .transaction(() => {
+        if (!this.store.settle(row.id, settlement)) return undefined;
+        if (settlement.brand)
+          this.options.db.prepare('UPDATE payments SET card_brand = ? WHERE id = ?').run(settlement.brand, row.id);
+        const settled = this.store.get(row.id) as PaymentRow;
+        this.options.outbox.append([paymentEvent(settled)]);
+        alsoInside?.(this.answerFor(settled));
+        return settled;
+      })
+      .immediate();
+  }
+
+  private async refundOnce(
+    principal: Principal,
+    idempotencyKey: string,
+    paymentId: string,
+    refundId: string,
+    requested?: number,
+  ): Promise<Answer> {
+    const row = this.store.get(paymentId);
+    if (!row || row.account_id !== principal.accountId) throw notFound('payment', paymentId);
+    if (row.status !== 'succeeded' || !row.gateway_charge) {
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'payment_not_refundable',
+        `Payment ${paymentId} is ${row.status}; only a succeeded payment can be refunded`,
+      );
+    }
+    const left = row.amount - row.amount_refunded;
+    const amount = requested ?? left;
+    if (amount <= 0 || amount > left) {
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'amount_too_large',
+        `Refund of ${amount} exceeds the ${left} left to refund`,
+        'amount',
+      );
+    }
+    try {
+      await this.options.gateway.refund({
+        chargeId: row.gateway_charge,
+        amount,
+        idempotencyKey: derivedKey('refund', principal.accountId, idempotencyKey),
+      });
+    } catch (error) {
+      if (error instanceof GatewayUnavailableError || error instanceof GatewayTimeoutError) {
+        throw new ApiError(
+          503,
+          'api_error',
+          'gateway_unavailable',
+          `The refund could not be made now: ${error.message}`,
+          undefined,
+          {
+            'retry-after': String(error instanceof GatewayUnavailableError ? error.retryAfterSeconds : 1),
+          },
+        );
+      }
+      throw error;
+    }
+    const refund = { id: refundId, payment_id: paymentId, amount, created_at: new Date().toISOString() };
+    const answer = this.options.db
+      .transaction((): Answer => {
+        if (!this.store.addRefund(refund)) {
+          throw new ApiError(
+            409,
+            'invalid_request_error',
+            'refund_conflict',
+            'Another refund changed this payment; retry with a new key',
+          );
+        }
+        const updated = this.store.get(paymentId) as PaymentRow;
+        this.options.outbox.append([paymentEvent(updated, refund)]);
+        const created: Answer = {
+          status: 201,
+          body: { id: refund.id, object: 'refund', payment: paymentId, amount, created: refund.created_at },
+        };
+        this.keys.complete(principal.accountId, idempotencyKey, created.status, created.body);
+        return created;
+      })
+      .immediate();
+    return answer;
+  }
+
+  private answerFor(row: PaymentRow): Answer {
+    const payment = toPayment(row, this.store.refunds(row.id));
+    if (row.status === 'succeeded') return { status: 201, body: payment };
+    if (row.status === 'processing') return { status: 202, body: payment };
+    return {
+      status: 402,
+      body: {
+        error: {
+          type: 'card_error',
+          code: row.failure_code ?? 'card_declined',
+          message: row.failure_message ?? 'The card was declined.',
+        },
+        payment,
+      },
+    };
+  }
+
+  /** Keyed, so a stored hash says nothing about the card number in the body. */
+  private requestHash(route: string, body: unknown): string {
+    return createHmac('sha256', this.hashSecret).update(route).update('\0').update(JSON.stringify(body)).digest('hex');
+  }
+}
+
+function paymentEvent(row: PaymentRow, refund?: { id: string; amount: number; created_at: string }): Envelope {
+  const facts = {
+    payment_id: row.id,
+    account_id: row.account_id,
+    amount: row.amount,
+    currency: row.currency,
+    customer_email: row.customer_email,
+    description: row.description,
+    card: { brand: row.card_brand, last4: row.card_last4 },
+    created_at: row.created_at,
+  };
+  const options = { source: SOURCE, subject: row.id, orderingKey: row.id };
+  if (refund) {
+    return createEvent(
+      PaymentRefunded,
+      {
+        ...facts,
+        refund: { id: refund.id, amount: refund.amount, created_at: refund.created_at },
+        amount_refunded: row.amount_refunded,
+      },
+      options,
+    );
+  }
+  if (row.status === 'succeeded') return createEvent(PaymentSucceeded, facts, options);
+  return createEvent(
+    PaymentFailed,
+    { ...facts, failure_code: row.failure_code ?? 'card_declined', failure_message: row.failure_message ?? '' },
+    options,
+  );
+}
+
+/** The gateway key follows from the client's key, so a retried request can never charge twice. */
+function derivedKey(kind: 'charge' | 'refund', accountId: string, idempotencyKey: string): string {
+  return `${kind}_${createHash('sha256').update(`${accountId}\0${idempotencyKey}`).digest('hex').slice(0, 40)}`;
+}
+
+function loadSecret(db: Database): string {
+  const read = db.prepare("SELECT value FROM payment_settings WHERE name = 'request_hash_secret'").pluck();
+  const existing = read.get() as string | undefined;
+  if (existing) return existing;
+  db.prepare("INSERT OR IGNORE INTO payment_settings (name, value) VALUES ('request_hash_secret', ?)").run(
+    randomBytes(32).toString('hex'),
+  );
+  return read.get() as string;
+}
+
+const keyReused = () =>
+  new ApiError(
+    422,
+    'idempotency_error',
+    'idempotency_key_reused',
+    'This Idempotency-Key was already used with a different request body',
+    'Idempotency-Key',
+  );
+
+const keyInUse = () =>
+  new ApiError(
+    409,
+    'idempotency_error',
+    'idempotency_key_in_use',
+    'A request with this Idempotency-Key is still being processed; retry shortly',
+    'Idempotency-Key',
+  );
