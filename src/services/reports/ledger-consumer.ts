@@ -1,0 +1,42 @@
+import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
+import type { SqliteInbox } from '../../messaging/inbox/sqlite-inbox.js';
+import type { EventOf, Subscription, Transport } from '../../messaging/index.js';
+import type { Faults } from '../../platform/faults.js';
+import type { LedgerEntry, LedgerStore } from './ledger-store.js';
+
+export const LEDGER_GROUP = 'reports-ledger';
+
+export function entryOf(event: EventOf<PaymentEventType>): LedgerEntry {
+  const { data } = event;
+  return {
+    account_id: data.account_id,
+    payment_id: data.payment_id,
+    // Only a captured payment can be refunded.
+    status: event.type === 'payment.failed' ? 'failed' : 'succeeded',
+    amount: data.amount,
+    currency: data.currency,
+    amount_refunded: event.type === 'payment.refunded' ? event.data.amount_refunded : 0,
+    customer_email: data.customer_email,
+    description: data.description,
+    created_at: data.created_at,
+  };
+}
+
+export interface LedgerConsumerOptions {
+  transport: Pick<Transport, 'subscribe'>;
+  inbox: SqliteInbox;
+  ledger: LedgerStore;
+  faults: Pick<Faults, 'disturb'>;
+}
+
+/** Keeps the read model from the payment events; the inbox record and the row commit together. */
+export function subscribeLedger(options: LedgerConsumerOptions): Promise<Subscription> {
+  return options.transport.subscribe({
+    group: LEDGER_GROUP,
+    events: paymentEvents,
+    handler: async (message) => {
+      await options.faults.disturb(message.signal);
+      options.inbox.once(message, () => options.ledger.record(entryOf(message.event)));
+    },
+  });
+}

@@ -1,0 +1,29 @@
+/** The reports service's database: its read model of payments, and the reports it made from it. */
+export const REPORTS_MIGRATIONS = [
+  `CREATE TABLE ledger_payments (
+     account_id      TEXT NOT NULL,
+     payment_id      TEXT NOT NULL,
+     status          TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
+     amount          INTEGER NOT NULL,
+     currency        TEXT NOT NULL,
+     amount_refunded INTEGER NOT NULL DEFAULT 0,
+     customer_email  TEXT NOT NULL,
+     description     TEXT,
+     created_at      TEXT NOT NULL,
+     created_at_ms   INTEGER NOT NULL,
+     PRIMARY KEY (account_id, payment_id)
+   ) WITHOUT ROWID;
+   CREATE INDEX ledger_payments_by_time ON ledger_payments (account_id, created_at_ms);
+   CREATE TABLE reports (
+     id             TEXT PRIMARY KEY,
+     account_id     TEXT NOT NULL,
+     status         TEXT NOT NULL CHECK (status IN ('pending', 'ready', 'failed')),
+     from_at        TEXT NOT NULL,
+     to_at          TEXT NOT NULL,
+     created_at     TEXT NOT NULL,
+     completed_at   TEXT,
+     failure_reason TEXT,
+     payment_count  INTEGER,
+     csv            TEXT
+   );`,
+];
