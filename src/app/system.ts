@@ -47,6 +47,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const issuedApiKey = ensureKey(keys, 'api', config.API_KEY);
   const issuedAdminKey = ensureKey(keys, 'admin', config.ADMIN_KEY);
 
+  assertRoutable(options.topology);
   for (const module of options.topology) {
     for (const { group, events } of module.groups) {
       await transport.declareGroup(

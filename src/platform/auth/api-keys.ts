@@ -38,7 +38,7 @@ export class ApiKeyStore {
   /** Verified hashes; a key is never edited, so a hit stays valid. */
   private readonly cache = new Map<string, Principal>();
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
     migrate(db, 'auth', MIGRATIONS);
     this.insert = db.prepare(
       'INSERT INTO api_keys (id, account_id, role, hash, hint, created_at) VALUES (?, ?, ?, ?, ?, ?)',

@@ -29,14 +29,13 @@ const errors = {
 /** The payments API: schema-first routes; the payment logic itself lives in `Payments`. */
 export function registerPaymentRoutes(app: HttpServer, parts: { payments: Payments; keys: ApiKeyStore }): void {
   const { payments } = parts;
-  const send = (
-    reply: { code(n: number): { headers(h: Record<string, string>): { send(b: unknown): unknown } } },
-    answer: Answer,
-  ) =>
+  // An answer's body was shaped by `Payments` for its status; a replay is that same body.
+  const send = (reply: FastifyReply, answer: Answer) => {
     reply
       .code(answer.status)
       .headers(answer.headers ?? {})
       .send(answer.body);
+  };
 
   encapsulate(app, (scope) => {
     // Authentication before validation: an unknown caller learns nothing about what a valid body is.
