@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { principalOf } from '../../platform/auth/authenticate.js';
+import type { HttpServer } from '../../platform/http/server.js';
+import type { LiveHub } from './live-hub.js';
+
+/** The live stream of the caller's payment events; `scope` already authenticates the caller. */
+export function registerLiveRoutes(scope: HttpServer, options: { hub: LiveHub }): void {
+  scope.get(
+    '/v1/events/stream',
+    {
+      schema: {
+        summary: "Server-Sent Events of the account's payment events, as they happen",
+        tags: ['events'],
+        // EventSource cannot set headers, so the key may come in the query instead.
+        querystring: z.object({ key: z.string().max(256).optional() }),
+      },
+    },
+    async (request, reply) => {
+      const { accountId } = principalOf(request);
+      // The stream outlives the handler: Fastify lets go of the response and the hub writes to it.
+      reply.hijack();
+      options.hub.attach({ accountId, response: reply.raw });
+    },
+  );
+}

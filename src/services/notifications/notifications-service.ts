@@ -1,0 +1,124 @@
+import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
+import type { BackoffOptions, EventOf, Message, Subscription } from '../../messaging/index.js';
+import { authenticate } from '../../platform/auth/authenticate.js';
+import { encapsulate, type HttpServer } from '../../platform/http/server.js';
+import type { Service, ServiceContext } from '../../platform/service.js';
+import { DeliveryStore } from './delivery-store.js';
+import { registerEndpointRoutes } from './endpoint-routes.js';
+import { EndpointStore } from './endpoint-store.js';
+import { toEventObject } from './event-object.js';
+import { LiveHub } from './live-hub.js';
+import { registerLiveRoutes } from './live-routes.js';
+import { NOTIFICATIONS_MIGRATIONS } from './migrations.js';
+import { createWebhookDispatcher } from './webhook-dispatcher.js';
+
+export const WEBHOOKS_GROUP = 'webhooks';
+/**
+ * Live updates reach only the streams connected to the process that consumes the event. With
+ * several notifications processes, each would need a group of its own (`live-<instance>`) so
+ * every process sees every event; as it stands this is a single-process feature for the dashboard.
+ */
+export const LIVE_GROUP = 'live';
+
+export interface NotificationsOptions {
+  /** Deliveries of an event to the `webhooks` group before it is dead-lettered. */
+  maxAttempts: number;
+  backoff: BackoffOptions;
+  /** How long one merchant endpoint has to answer. */
+  requestTimeoutMs: number;
+  /** Events handled at once by the `webhooks` group in this process. */
+  concurrency: number;
+  /** Interval of the `: keep-alive` comment on live streams. */
+  keepAliveMs: number;
+  /** A live client this far behind is disconnected. */
+  maxBufferedBytes: number;
+}
+
+export const NOTIFICATIONS_DEFAULTS: NotificationsOptions = {
+  maxAttempts: 8,
+  backoff: { initialDelayMs: 1_000, maxDelayMs: 60_000 },
+  requestTimeoutMs: 5_000,
+  concurrency: 8,
+  keepAliveMs: 15_000,
+  maxBufferedBytes: 1024 * 1024,
+};
+
+export interface NotificationsService extends Service {
+  /** Live streams open on this process. */
+  liveConnections(): number;
+  /** Where one event stands with each webhook endpoint it was meant for. */
+  deliveriesOf(eventId: string): ReturnType<DeliveryStore['forEvent']>;
+}
+
+/** Merchant webhooks and the dashboard's live stream: two consumers of the payment events. */
+export function createNotifications(
+  context: Pick<ServiceContext, 'database' | 'transport' | 'keys' | 'faults' | 'logger'>,
+  options: Partial<NotificationsOptions> = {},
+): NotificationsService {
+  const settings: NotificationsOptions = { ...NOTIFICATIONS_DEFAULTS, ...options };
+  const db = context.database(NOTIFICATIONS_MIGRATIONS);
+  const endpoints = new EndpointStore(db);
+  const deliveries = new DeliveryStore(db);
+  const hub = new LiveHub({ keepAliveMs: settings.keepAliveMs, maxBufferedBytes: settings.maxBufferedBytes });
+  const subscriptions: Subscription[] = [];
+  let stopping = false;
+
+  const dispatch = createWebhookDispatcher({
+    endpoints,
+    deliveries,
+    faults: context.faults,
+    logger: context.logger,
+    requestTimeoutMs: settings.requestTimeoutMs,
+  });
+
+  const broadcast = async (message: Message<EventOf<PaymentEventType>>) => {
+    await context.faults.disturb(message.signal);
+    hub.broadcast({ accountId: message.event.data.account_id, event: toEventObject(message.event) });
+  };
+
+  return {
+    name: 'notifications',
+
+    routes(app: HttpServer) {
+      encapsulate(app, (scope) => {
+        scope.addHook('onRequest', context.faults.onRequest);
+        scope.addHook('preHandler', authenticate(context.keys));
+        registerEndpointRoutes(scope, { endpoints });
+        registerLiveRoutes(scope, { hub });
+      });
+    },
+
+    async start() {
+      subscriptions.push(
+        await context.transport.subscribe({
+          group: WEBHOOKS_GROUP,
+          events: paymentEvents,
+          handler: dispatch,
+          maxAttempts: settings.maxAttempts,
+          backoff: settings.backoff,
+          concurrency: settings.concurrency,
+        }),
+        // A live view has no use for an event delivered late: a couple of tries, then let it go.
+        await context.transport.subscribe({
+          group: LIVE_GROUP,
+          events: paymentEvents,
+          handler: broadcast,
+          maxAttempts: 3,
+        }),
+      );
+    },
+
+    async stop(deadlineMs: number) {
+      stopping = true;
+      hub.close();
+      await Promise.all(subscriptions.splice(0).map((s) => s.close({ deadlineMs })));
+    },
+
+    readiness() {
+      return { consumers: () => subscriptions.length === 2 && !stopping };
+    },
+
+    liveConnections: () => hub.size,
+    deliveriesOf: (eventId) => deliveries.forEvent(eventId),
+  };
+}
