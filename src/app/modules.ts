@@ -1,5 +1,6 @@
 import type { ServiceModule } from '../platform/service.js';
 import { analyticsModule } from '../services/analytics/index.js';
+import { emailModule } from '../services/email/index.js';
 import { gatewayModule } from '../services/gateway/gateway-service.js';
 import { notificationsModule } from '../services/notifications/index.js';
 import { paymentsModule } from '../services/payments/index.js';
@@ -9,6 +10,7 @@ import { reportsModule } from '../services/reports/index.js';
 export const ALL_MODULES: readonly ServiceModule[] = [
   gatewayModule,
   paymentsModule,
+  emailModule,
   analyticsModule,
   reportsModule,
   notificationsModule,
