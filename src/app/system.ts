@@ -71,8 +71,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         keys,
         faults: serviceFaults,
         logger: logger.child({ service: module.name }),
-        database: (migrations) => {
-          const db = openServiceDatabase(config.dataDir, module.name, migrations);
+        database: (migrations, databaseOptions) => {
+          const db = openServiceDatabase(config.dataDir, module.name, migrations, databaseOptions);
           databases.push(db);
           return db;
         },

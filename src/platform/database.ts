@@ -1,13 +1,18 @@
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
-import { openSqlite } from '../messaging/transports/sqlite/database.js';
+import { openSqlite, type SqliteOpenOptions } from '../messaging/transports/sqlite/database.js';
 
 /**
  * Each service owns one SQLite file under DATA_DIR. Migrations are numbered SQL scripts, applied
  * once each, in order, in one transaction with the record that they ran.
  */
-export function openServiceDatabase(dataDir: string, service: string, migrations: readonly string[]): Database {
-  const db = openSqlite(join(dataDir, `${service}.db`));
+export function openServiceDatabase(
+  dataDir: string,
+  service: string,
+  migrations: readonly string[],
+  options?: SqliteOpenOptions,
+): Database {
+  const db = openSqlite(join(dataDir, `${service}.db`), options);
   migrate(db, service, migrations);
   return db;
 }

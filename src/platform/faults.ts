@@ -18,6 +18,8 @@ export const faultSettingsSchema = z
     latency: latencySchema.nullable(),
     /** Share of requests answered 500 at once. */
     errorRate: z.number().min(0).max(1),
+    /** The next this-many requests are answered 500, whatever the rate: a deterministic burst of errors. */
+    failNext: z.number().int().min(0).max(1_000_000),
     /** Share of requests whose work is done but whose answer comes only after `hangMs` (a timeout, for the caller). */
     timeoutRate: z.number().min(0).max(1),
     hangMs: z.number().int().min(0).max(300_000),
@@ -30,7 +32,14 @@ export const faultSettingsSchema = z
 export type FaultSettings = Required<z.output<typeof faultSettingsSchema>>;
 export type FaultSettingsInput = z.input<typeof faultSettingsSchema>;
 
-export const NO_FAULTS: FaultSettings = { latency: null, errorRate: 0, timeoutRate: 0, hangMs: 30_000, down: false };
+export const NO_FAULTS: FaultSettings = {
+  latency: null,
+  errorRate: 0,
+  failNext: 0,
+  timeoutRate: 0,
+  hangMs: 30_000,
+  down: false,
+};
 
 export class InjectedFaultError extends Error {
   constructor(service: string) {
@@ -82,7 +91,7 @@ export class Faults {
       return reply.hijack();
     }
     await this.delay();
-    if (this.random() < this.settings.errorRate) {
+    if (this.takeFailure()) {
       throw new ApiError(500, 'api_error', 'injected_fault', `${this.service} failed on purpose (fault injection)`);
     }
   };
@@ -91,7 +100,15 @@ export class Faults {
   async disturb(signal?: AbortSignal): Promise<void> {
     if (this.settings.down) throw new InjectedFaultError(`${this.service} (down)`);
     await this.delay(signal);
-    if (this.random() < this.settings.errorRate) throw new InjectedFaultError(this.service);
+    if (this.takeFailure()) throw new InjectedFaultError(this.service);
+  }
+
+  private takeFailure(): boolean {
+    if (this.settings.failNext > 0) {
+      this.settings = { ...this.settings, failNext: this.settings.failNext - 1 };
+      return true;
+    }
+    return this.random() < this.settings.errorRate;
   }
 
   /** Whether this request's answer should hang past the caller's timeout. */

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { EventType, Transport } from '../messaging/index.js';
+import type { SqliteOpenOptions } from '../messaging/transports/sqlite/database.js';
 import type { ApiKeyStore } from './auth/api-keys.js';
 import type { Config } from './config.js';
 import type { Faults } from './faults.js';
@@ -13,7 +14,7 @@ export interface ServiceContext {
   logger: Logger;
   keys: ApiKeyStore;
   /** Opens (and migrates) the service's own database: its data is nobody else's. */
-  database(migrations: readonly string[]): Database;
+  database(migrations: readonly string[], options?: SqliteOpenOptions): Database;
   /** The gateway's base URL; in one process it is known only once the server listens. */
   gatewayUrl(): string;
   /** This service's fault-injection knobs (latency, errors, down), set through the admin API. */

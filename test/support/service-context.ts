@@ -50,8 +50,8 @@ export async function createTestContext(
     logger: createLogger({ level: 'silent' }),
     faults: new Faults(service),
     gatewayUrl: () => config.GATEWAY_URL ?? 'http://127.0.0.1:9',
-    database: (migrations) => {
-      const db = openServiceDatabase(dataDir, service, migrations);
+    database: (migrations, databaseOptions) => {
+      const db = openServiceDatabase(dataDir, service, migrations, databaseOptions);
       databases.push(db);
       return db;
     },

@@ -5,6 +5,7 @@ import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../contract
 import { createEvent, type Envelope, newEventId } from '../../messaging/index.js';
 import type { Outbox } from '../../messaging/outbox/outbox.js';
 import type { Principal } from '../../platform/auth/api-keys.js';
+import { GroupCommit } from '../../platform/group-commit.js';
 import { ApiError, notFound } from '../../platform/http/api-error.js';
 import {
   type Authorization,
@@ -48,6 +49,8 @@ export class Payments {
   private readonly keys: IdempotencyStore;
   private readonly fastKeys: IdempotencyStore;
   private readonly hashSecret: string;
+  /** Every write that answers a client or carries an event commits here, with full durability. */
+  private readonly commits: GroupCommit;
 
   constructor(private readonly options: PaymentsOptions) {
     this.store = new PaymentStore(options.db);
@@ -55,6 +58,7 @@ export class Payments {
     this.keys = new IdempotencyStore(options.db, options.staleKeyAfterMs);
     this.fastKeys = new IdempotencyStore(options.fastDb, options.staleKeyAfterMs);
     this.hashSecret = loadSecret(options.db);
+    this.commits = new GroupCommit(options.db);
   }
 
   async create(principal: Principal, idempotencyKey: string, request: CreatePayment): Promise<Answer> {
@@ -103,7 +107,7 @@ export class Payments {
         const row = this.store.get(claim.resourceId);
         if (row && row.status !== 'processing') {
           const answer = this.answerFor(row);
-          this.keys.complete(accountId, idempotencyKey, answer.status, answer.body);
+          await this.commits.run(() => this.keys.complete(accountId, idempotencyKey, answer.status, answer.body));
           return answer;
         }
         return this.authorize(principal, idempotencyKey, claim.resourceId, request);
@@ -185,7 +189,7 @@ export class Payments {
             failureCode: 'gateway_timeout',
             failureMessage: 'The payment gateway did not receive the charge in time; nothing was charged.',
           };
-      const final = this.settle(row, settlement);
+      const final = await this.settle(row, settlement);
       if (final) {
         this.keys.completeForResource(row.id, this.answerFor(final).status, this.answerFor(final).body);
         settled += 1;
@@ -216,12 +220,10 @@ export class Payments {
     } catch (error) {
       if (error instanceof GatewayUnavailableError) {
         // Nothing was charged: leave no trace, so the client can retry with the same key.
-        this.options.db
-          .transaction(() => {
-            this.store.discard(paymentId);
-            this.keys.release(accountId, idempotencyKey);
-          })
-          .immediate();
+        await this.commits.run(() => {
+          this.store.discard(paymentId);
+          this.keys.release(accountId, idempotencyKey);
+        });
         throw new ApiError(
           503,
           'api_error',
@@ -235,9 +237,7 @@ export class Payments {
       }
       if (error instanceof GatewayTimeoutError) {
         const answer: Answer = { status: 202, body: this.get(principal, paymentId) };
-        this.options.db
-          .transaction(() => this.keys.complete(accountId, idempotencyKey, answer.status, answer.body))
-          .immediate();
+        await this.commits.run(() => this.keys.complete(accountId, idempotencyKey, answer.status, answer.body));
         return answer;
       }
       throw error;
@@ -253,7 +253,7 @@ export class Payments {
             failureMessage: authorization.message,
             brand: charge.card.brand,
           };
-    const final = this.settle(row, settlement, (answer) =>
+    const final = await this.settle(row, settlement, (answer) =>
       this.keys.complete(accountId, idempotencyKey, answer.status, answer.body),
     );
     // Someone (the reconciler) settled it while the gateway answered: report what was stored.
@@ -270,18 +270,14 @@ export class Payments {
     row: PaymentRow,
     settlement: Settlement,
     alsoInside?: (answer: Answer) => void,
-  ): PaymentRow | undefined {
-    return this.options.db
-      .transaction(() => {
-        if (!this.store.settle(row.id, settlement)) return undefined;
-        if (settlement.brand)
-          this.options.db.prepare('UPDATE payments SET card_brand = ? WHERE id = ?').run(settlement.brand, row.id);
-        const settled = this.store.get(row.id) as PaymentRow;
-        this.options.outbox.append([paymentEvent(settled)]);
-        alsoInside?.(this.answerFor(settled));
-        return settled;
-      })
-      .immediate();
+  ): Promise<PaymentRow | undefined> {
+    return this.commits.run(() => {
+      if (!this.store.settle(row.id, settlement)) return undefined;
+      const settled = this.store.get(row.id) as PaymentRow;
+      this.options.outbox.append([paymentEvent(settled)]);
+      alsoInside?.(this.answerFor(settled));
+      return settled;
+    });
   }
 
   private async refundOnce(
@@ -334,27 +330,24 @@ export class Payments {
       throw error;
     }
     const refund = { id: refundId, payment_id: paymentId, amount, created_at: new Date().toISOString() };
-    const answer = this.options.db
-      .transaction((): Answer => {
-        if (!this.store.addRefund(refund)) {
-          throw new ApiError(
-            409,
-            'invalid_request_error',
-            'refund_conflict',
-            'Another refund changed this payment; retry with a new key',
-          );
-        }
-        const updated = this.store.get(paymentId) as PaymentRow;
-        this.options.outbox.append([paymentEvent(updated, refund)]);
-        const created: Answer = {
-          status: 201,
-          body: { id: refund.id, object: 'refund', payment: paymentId, amount, created: refund.created_at },
-        };
-        this.keys.complete(principal.accountId, idempotencyKey, created.status, created.body);
-        return created;
-      })
-      .immediate();
-    return answer;
+    return this.commits.run((): Answer => {
+      if (!this.store.addRefund(refund)) {
+        throw new ApiError(
+          409,
+          'invalid_request_error',
+          'refund_conflict',
+          'Another refund changed this payment; retry with a new key',
+        );
+      }
+      const updated = this.store.get(paymentId) as PaymentRow;
+      this.options.outbox.append([paymentEvent(updated, refund)]);
+      const created: Answer = {
+        status: 201,
+        body: { id: refund.id, object: 'refund', payment: paymentId, amount, created: refund.created_at },
+      };
+      this.keys.complete(principal.accountId, idempotencyKey, created.status, created.body);
+      return created;
+    });
   }
 
   private answerFor(row: PaymentRow): Answer {
