@@ -17,6 +17,12 @@ export interface TransportCapabilities {
   durable: boolean;
   /** Consumers and publishers in other processes share the same queues. */
   crossProcess: boolean;
+  /**
+   * Same-key events are handled in publish order by all the consumers of a group together, and a
+   * later one waits while an earlier one waits for its retry. Without it, order holds only within
+   * one claimed batch.
+   */
+  perKeyOrder: boolean;
 }
 
 export interface Message<E extends Envelope = Envelope> {

@@ -7,6 +7,6 @@ const dir = mkdtempSync(join(tmpdir(), 'syncopate-sqlite-'));
 let n = 0;
 transportContract({
   name: 'sqlite',
-  capabilities: { durable: true, crossProcess: true },
+  capabilities: { durable: true, crossProcess: true, perKeyOrder: true },
   freshUrl: () => `sqlite:${join(dir, `contract-${n++}.db`)}`,
 });

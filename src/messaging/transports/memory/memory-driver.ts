@@ -73,7 +73,7 @@ const namedStores = new Map<string, MemoryStore>();
  */
 export class MemoryDriver implements TransportDriver {
   readonly name = 'memory';
-  readonly capabilities = { durable: false, crossProcess: false };
+  readonly capabilities = { durable: false, crossProcess: false, perKeyOrder: true };
   readonly deadLetters: DeadLetterQueue;
   private readonly store: MemoryStore;
   private closed = false;

@@ -65,7 +65,7 @@ interface DeadLetterRow {
  */
 export class SqliteDriver implements TransportDriver {
   readonly name = 'sqlite';
-  readonly capabilities = { durable: true, crossProcess: true };
+  readonly capabilities = { durable: true, crossProcess: true, perKeyOrder: true };
   readonly deadLetters: DeadLetterQueue;
   /** Publishes commit here, with the durability the URL asked for. */
   readonly db: Database;
