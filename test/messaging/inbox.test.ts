@@ -22,10 +22,10 @@ describe('inbox (idempotent consumer)', () => {
       group: 'analytics',
       events: [TestHappened],
       backoff: { initialDelayMs: 5, maxDelayMs: 10 },
-      handler: (message) => {
+      handler: async (message) => {
         const seen = (attempts.get(message.event.id) ?? 0) + 1;
         attempts.set(message.event.id, seen);
-        inbox.once(message, () => db.prepare('UPDATE totals SET sum = sum + ?').run(message.event.data.n));
+        await inbox.once(message, () => db.prepare('UPDATE totals SET sum = sum + ?').run(message.event.data.n));
         // The write committed, then the ack is lost (as when a process dies here): redelivered.
         if (seen === 1) throw new Error('crashed before the ack');
       },
@@ -38,18 +38,18 @@ describe('inbox (idempotent consumer)', () => {
     db.close();
   });
 
-  it('forgets the record when the write fails, so the retry applies it', () => {
+  it('forgets the record when the write fails, so the retry applies it', async () => {
     const db = openSqlite(join(dir, 'rollback.db'));
     const inbox = new SqliteInbox(db);
     const message = { group: 'g', event: happened(1) };
-    expect(() =>
+    await expect(
       inbox.once(message, () => {
         throw new Error('disk full');
       }),
-    ).toThrow('disk full');
+    ).rejects.toThrow('disk full');
     expect(inbox.has(message)).toBe(false);
-    expect(inbox.once(message, () => 'written')).toEqual({ processed: true, result: 'written' });
-    expect(inbox.once(message, () => 'again')).toEqual({ processed: false });
+    expect(await inbox.once(message, () => 'written')).toEqual({ processed: true, result: 'written' });
+    expect(await inbox.once(message, () => 'again')).toEqual({ processed: false });
     expect(inbox.has({ group: 'other', event: message.event })).toBe(false);
     db.close();
   });

@@ -40,7 +40,7 @@ export function subscribePaymentCounter(options: PaymentCounterOptions): Promise
     events: paymentEvents,
     handler: async (message) => {
       await options.faults.disturb(message.signal);
-      options.inbox.once(message, () => options.counters.apply(deltaOf(message.event)));
+      await options.inbox.once(message, () => options.counters.apply(deltaOf(message.event)));
     },
   });
 }

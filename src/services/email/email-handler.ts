@@ -33,7 +33,7 @@ export function createEmailHandler(options: EmailHandlerOptions): Handler<Paymen
     // server taking it). The redelivery then sends again, with the same Message-ID, so a receiving
     // MTA that deduplicates drops it. Writing the row before sending would instead lose the email
     // for good whenever the send then failed: at-least-once is the side to err on for a receipt.
-    sentEmails.record({ eventId: event.id, messageId: sent.messageId, recipient: email.to, sentAt: new Date() });
+    await sentEmails.record({ eventId: event.id, messageId: sent.messageId, recipient: email.to, sentAt: new Date() });
     logger.info(
       {
         eventId: event.id,

@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { GroupCommit } from '../../messaging/group-commit.js';
 
 export const EMAIL_MIGRATIONS = [
   `CREATE TABLE sent_emails (
@@ -20,8 +21,11 @@ export interface SentEmail {
 export class SentEmails {
   private readonly lookup: Statement;
   private readonly insert: Statement;
+  /** Concurrent sends share one commit: one fsync per batch of receipts, not one per receipt. */
+  private readonly commits: GroupCommit;
 
   constructor(db: Database) {
+    this.commits = new GroupCommit(db);
     this.lookup = db.prepare('SELECT 1 FROM sent_emails WHERE event_id = ?').pluck();
     this.insert = db.prepare(
       'INSERT OR IGNORE INTO sent_emails (event_id, message_id, recipient, sent_at) VALUES (?, ?, ?, ?)',
@@ -32,7 +36,10 @@ export class SentEmails {
     return this.lookup.get(eventId) !== undefined;
   }
 
-  record(sent: SentEmail): void {
-    this.insert.run(sent.eventId, sent.messageId, sent.recipient, sent.sentAt.toISOString());
+  /** Resolves once the record is durable. */
+  async record(sent: SentEmail): Promise<void> {
+    await this.commits.run(() =>
+      this.insert.run(sent.eventId, sent.messageId, sent.recipient, sent.sentAt.toISOString()),
+    );
   }
 }

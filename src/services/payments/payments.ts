@@ -5,7 +5,7 @@ import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../contract
 import { createEvent, type Envelope, newEventId } from '../../messaging/index.js';
 import type { Outbox } from '../../messaging/outbox/outbox.js';
 import type { Principal } from '../../platform/auth/api-keys.js';
-import { GroupCommit } from '../../platform/group-commit.js';
+import { GroupCommit } from '../../messaging/group-commit.js';
 import { ApiError, notFound } from '../../platform/http/api-error.js';
 import {
   type Authorization,

@@ -36,7 +36,7 @@ export function subscribeLedger(options: LedgerConsumerOptions): Promise<Subscri
     events: paymentEvents,
     handler: async (message) => {
       await options.faults.disturb(message.signal);
-      options.inbox.once(message, () => options.ledger.record(entryOf(message.event)));
+      await options.inbox.once(message, () => options.ledger.record(entryOf(message.event)));
     },
   });
 }
