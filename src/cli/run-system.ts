@@ -20,7 +20,7 @@ export async function runSystem(services: readonly ServiceModule[]): Promise<voi
     throw error;
   }
   const logger = createLogger({ level: config.LOG_LEVEL });
-  const system = await startSystem({ config, logger, services, topology: ALL_MODULES });
+  const system = await startSystem({ config, logger, services, topology: ALL_MODULES, faults: config.FAULTS });
   process.stdout.write(banner(system, { apiKeyFromEnv: Boolean(config.API_KEY) }));
   let signals = 0;
   const shutdown = async (signal: NodeJS.Signals) => {

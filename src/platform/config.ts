@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { formatZodError } from '../messaging/errors.js';
+import { faultSettingsSchema } from './faults.js';
 
 /**
  * Every setting comes from an environment variable with a safe default (12-factor), is validated
@@ -36,6 +37,19 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often the payments reconciler looks for payments left `processing` by a gateway timeout. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(2_000),
+  /** Fault knobs at start, per service, as JSON: {"gateway":{"latency":{"fixedMs":100}},"email":{"down":true}}. */
+  FAULTS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string(), faultSettingsSchema))
+    .optional(),
 });
 
 export type Config = Omit<z.output<typeof envSchema>, 'TRANSPORT_URL'> & {

@@ -45,7 +45,8 @@ export function createPaymentsService(context: ServiceContext): Service {
       await gateway.close();
       await store.close();
     },
-    readiness: () => ({ database: () => store.db.open, breakerClosed: () => gateway.breakerState !== 'open' }),
+    // An open breaker is not unreadiness: the service still answers, with fast 503s.
+    readiness: () => ({ database: () => store.db.open }),
   };
 }
 
