@@ -33,7 +33,8 @@ export async function pay(options: PayOptions): Promise<number> {
     instance = autocannon(
       {
         url: options.url,
-        connections: options.concurrency,
+        // autocannon refuses more connections than requests.
+        connections: Math.min(options.concurrency, options.count),
         amount: options.count,
         timeout: 30,
         requests: [
@@ -55,7 +56,8 @@ export async function pay(options: PayOptions): Promise<number> {
       (error, result) => (error ? reject(error) : resolve(result)),
     );
   });
-  autocannon.track(instance, { renderProgressBar: true, renderResultsTable: false, renderLatencyTable: false });
+  if (instance)
+    autocannon.track(instance, { renderProgressBar: true, renderResultsTable: false, renderLatencyTable: false });
   const result = await finished;
   const statuses = Object.entries(result.statusCodeStats ?? {})
     .map(([status, { count }]) => `${status}: ${count}`)
