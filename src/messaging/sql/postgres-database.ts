@@ -1,0 +1,104 @@
+import pg from 'pg';
+import type { SqlDatabase, SqlExecutor, SqlParams } from './sql-database.js';
+
+/** Rewrites `?` placeholders as `$1, $2, …`, leaving quoted text alone. */
+export function toPostgresPlaceholders(sql: string): string {
+  let index = 0;
+  let quoted = false;
+  let out = '';
+  for (const char of sql) {
+    if (char === "'") quoted = !quoted;
+    out += char === '?' && !quoted ? `$${++index}` : char;
+  }
+  return out;
+}
+
+const INT8 = 20;
+
+/** BIGINT columns (ids, epoch milliseconds, amounts, counts) as numbers: all ours fit in 2^53. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+  return {
+    dialect: 'postgres',
+    async all<T>(sql: string, params: SqlParams = []) {
+      return (await client.query(toPostgresPlaceholders(sql), params as unknown[])).rows as T[];
+    },
+    async get<T>(sql: string, params: SqlParams = []) {
+      return (await client.query(toPostgresPlaceholders(sql), params as unknown[])).rows[0] as T | undefined;
+    },
+    async run(sql: string, params: SqlParams = []) {
+      return { changes: (await client.query(toPostgresPlaceholders(sql), params as unknown[])).rowCount ?? 0 };
+    },
+  };
+}
+
+/**
+ * SqlDatabase on PostgreSQL: a pool whose connections work in the service's own schema, so
+ * several services share one database server and each still owns its tables.
+ */
+export class PostgresDatabase implements SqlDatabase {
+  readonly dialect = 'postgres';
+  private readonly direct: SqlExecutor;
+
+  private constructor(readonly pool: pg.Pool) {
+    this.direct = executor(pool);
+  }
+
+  static async open(options: { url: string; schema: string; max?: number }): Promise<PostgresDatabase> {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) throw new Error(`invalid schema name "${options.schema}"`);
+    const admin = new pg.Client({ connectionString: options.url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+    } catch (error) {
+      // Two processes creating the schema at once: the loser sees a unique violation, and the schema exists.
+      if ((error as { code?: string }).code !== '23505') throw error;
+    } finally {
+      await admin.end();
+    }
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.max ?? 10,
+      options: `-c search_path=${options.schema}`,
+      types,
+    });
+    return new PostgresDatabase(pool);
+  }
+
+  all<T>(sql: string, params?: SqlParams): Promise<T[]> {
+    return this.direct.all<T>(sql, params);
+  }
+
+  get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    return this.direct.get<T>(sql, params);
+  }
+
+  run(sql: string, params?: SqlParams): Promise<{ changes: number }> {
+    return this.direct.run(sql, params);
+  }
+
+  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(executor(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The toolkit's port to a service's own database: the inbox, the outbox and the services' stores
+ * use it, so the same code runs on SQLite (the embedded default) and on PostgreSQL.
+ *
+ * SQL is written once, with `?` placeholders and the subset both engines share (`ON CONFLICT`,
+ * `RETURNING`, `BIGINT` for integers); a migration may differ per dialect.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+export type SqlParams = readonly unknown[];
+
+export interface SqlExecutor {
+  readonly dialect: Dialect;
+  all<T>(sql: string, params?: SqlParams): Promise<T[]>;
+  get<T>(sql: string, params?: SqlParams): Promise<T | undefined>;
+  run(sql: string, params?: SqlParams): Promise<{ changes: number }>;
+}
+
+export interface SqlDatabase extends SqlExecutor {
+  /**
+   * Runs `work` in a transaction: committed (durably) before the promise resolves, rolled back if
+   * it throws. `work` must only do database work through the executor it is given: on SQLite,
+   * transactions that arrive together share one commit, so a slow `work` holds up the others.
+   */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A migration is one SQL script, or one per dialect where the engines differ. */
+export type Migration = string | { sqlite: string; postgres: string };
+
+/** Applies the scope's migrations not applied yet, in order, each with its record, in one transaction. */
+export async function migrate(db: SqlDatabase, scope: string, migrations: readonly Migration[]): Promise<void> {
+  await db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    scope TEXT NOT NULL, version BIGINT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (scope, version))`);
+  await db.transaction(async (tx) => {
+    const row = await tx.get<{ version: number | null }>(
+      'SELECT max(version) AS version FROM schema_migrations WHERE scope = ?',
+      [scope],
+    );
+    const current = Number(row?.version ?? 0);
+    for (const [index, migration] of migrations.entries()) {
+      const version = index + 1;
+      if (version <= current) continue;
+      const script = typeof migration === 'string' ? migration : migration[db.dialect];
+      for (const statement of splitStatements(script)) await tx.run(statement);
+      await tx.run('INSERT INTO schema_migrations (scope, version, applied_at) VALUES (?, ?, ?)', [
+        scope,
+        version,
+        new Date().toISOString(),
+      ]);
+    }
+  });
+}
+
+/** Splits a script on the semicolons that end statements (our DDL has none inside literals). */
+function splitStatements(script: string): string[] {
+  return script
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

@@ -1,0 +1,133 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { openSqlite, type SqliteOpenOptions } from '../transports/sqlite/database.js';
+import type { SqlDatabase, SqlExecutor, SqlParams } from './sql-database.js';
+
+interface Unit {
+  work: (tx: SqlExecutor) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * SqlDatabase on better-sqlite3. Transactions are group-committed: those requested in one turn
+ * of the event loop run one after another, each in its own savepoint, inside one transaction
+ * whose single commit (and fsync) they share; one that throws is rolled back alone. While a batch
+ * runs, every other statement on this connection waits for it, so nothing slips into it.
+ */
+export class SqliteDatabase implements SqlDatabase {
+  readonly dialect = 'sqlite';
+  readonly raw: Database;
+  private readonly statements = new Map<string, Statement>();
+  private readonly direct: SqlExecutor;
+  private pending: Unit[] = [];
+  private flushing: Promise<void> | undefined;
+  private scheduled = false;
+
+  constructor(file: string, options: SqliteOpenOptions = {}) {
+    this.raw = openSqlite(file, options);
+    const execute = this.statement.bind(this);
+    this.direct = {
+      dialect: 'sqlite',
+      async all<T>(sql: string, params: SqlParams = []) {
+        return execute(sql).all(...params) as T[];
+      },
+      async get<T>(sql: string, params: SqlParams = []) {
+        return execute(sql).get(...params) as T | undefined;
+      },
+      async run(sql: string, params: SqlParams = []) {
+        const statement = execute(sql);
+        if (!statement.reader) return { changes: statement.run(...params).changes };
+        statement.all(...params);
+        return { changes: 0 };
+      },
+    };
+  }
+
+  async all<T>(sql: string, params?: SqlParams): Promise<T[]> {
+    await this.idle();
+    return this.direct.all<T>(sql, params);
+  }
+
+  async get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    await this.idle();
+    return this.direct.get<T>(sql, params);
+  }
+
+  async run(sql: string, params?: SqlParams): Promise<{ changes: number }> {
+    await this.idle();
+    return this.direct.run(sql, params);
+  }
+
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    while (this.scheduled || this.flushing) await (this.flushing ?? new Promise((r) => setImmediate(r)));
+    if (this.raw.open) this.raw.close();
+  }
+
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.raw.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private async idle(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    await this.idle();
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    this.flushing = this.commit(batch);
+    await this.flushing;
+    this.flushing = undefined;
+  }
+
+  private async commit(batch: Unit[]): Promise<void> {
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.raw.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      for (const unit of batch) unit.reject(error);
+      return;
+    }
+    for (const unit of batch) {
+      this.raw.exec('SAVEPOINT unit');
+      try {
+        outcomes.push({ ok: true, value: await unit.work(this.direct) });
+        this.raw.exec('RELEASE unit');
+      } catch (error) {
+        this.raw.exec('ROLLBACK TO unit');
+        this.raw.exec('RELEASE unit');
+        outcomes.push({ ok: false, error });
+      }
+    }
+    try {
+      this.raw.exec('COMMIT');
+    } catch (error) {
+      // Nothing of the batch is durable.
+      if (this.raw.inTransaction) this.raw.exec('ROLLBACK');
+      for (const unit of batch) unit.reject(error);
+      return;
+    }
+    batch.forEach((unit, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.ok) unit.resolve(outcome.value);
+      else unit.reject(outcome?.error);
+    });
+  }
+}

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openSqlDatabase } from '../../src/messaging/sql/open-sql-database.js';
+import { migrate, type SqlDatabase } from '../../src/messaging/sql/sql-database.js';
+import { requireServer } from '../support/availability.js';
+
+const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const pgAvailable = await requireServer('PostgreSQL', 5432);
+const dir = mkdtempSync(join(tmpdir(), 'syncopate-sql-'));
+const schemas: string[] = [];
+
+afterAll(async () => {
+  if (schemas.length === 0) return;
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+});
+
+const engines: [string, boolean, () => Promise<SqlDatabase>][] = [
+  [
+    'sqlite',
+    true,
+    () => openSqlDatabase(`sqlite:${join(dir, `${randomBytes(4).toString('hex')}.db`)}`, { schema: 'unused' }),
+  ],
+  [
+    'postgres',
+    pgAvailable,
+    () => {
+      const schema = `t_sql_${randomBytes(4).toString('hex')}`;
+      schemas.push(schema);
+      return openSqlDatabase(PG_URL, { schema });
+    },
+  ],
+];
+
+const MIGRATIONS = [
+  `CREATE TABLE items (id TEXT PRIMARY KEY, amount BIGINT NOT NULL, note TEXT);
+   CREATE INDEX items_by_amount ON items (amount);`,
+  {
+    sqlite: 'CREATE TABLE seq (n INTEGER PRIMARY KEY, label TEXT NOT NULL)',
+    postgres: 'CREATE TABLE seq (n BIGSERIAL PRIMARY KEY, label TEXT NOT NULL)',
+  },
+];
+
+describe.each(engines)('SqlDatabase on %s', (_name, available, open) => {
+  it.runIf(available)('migrates once, whatever the number of starts', async () => {
+    const db = await open();
+    await migrate(db, 'test', MIGRATIONS);
+    await migrate(db, 'test', MIGRATIONS);
+    const rows = await db.all<{ version: number }>(
+      'SELECT version FROM schema_migrations WHERE scope = ? ORDER BY version',
+      ['test'],
+    );
+    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    await db.close();
+  });
+
+  it.runIf(available)('binds ? placeholders and returns BIGINTs as numbers', async () => {
+    const db = await open();
+    await migrate(db, 'test', MIGRATIONS);
+    await db.run('INSERT INTO items (id, amount, note) VALUES (?, ?, ?)', ['a', 1_700_000_000_000, "it's ?"]);
+    expect(await db.get('SELECT id, amount, note FROM items WHERE id = ?', ['a'])).toEqual({
+      id: 'a',
+      amount: 1_700_000_000_000,
+      note: "it's ?",
+    });
+    const counted = await db.get<{ n: number }>('SELECT count(*) AS n FROM items');
+    expect(counted?.n).toBe(1);
+    expect((await db.run('UPDATE items SET note = ? WHERE id = ?', ['b', 'nope'])).changes).toBe(0);
+    await db.close();
+  });
+
+  it.runIf(available)('commits a transaction whole, rolls a failing one back whole, alone', async () => {
+    const db = await open();
+    await migrate(db, 'test', MIGRATIONS);
+    const results = await Promise.allSettled([
+      db.transaction(async (tx) => {
+        await tx.run('INSERT INTO items (id, amount) VALUES (?, ?)', ['x', 1]);
+        await tx.run('INSERT INTO items (id, amount) VALUES (?, ?)', ['y', 2]);
+        return 'kept';
+      }),
+      db.transaction(async (tx) => {
+        await tx.run('INSERT INTO items (id, amount) VALUES (?, ?)', ['z', 3]);
+        await tx.run('INSERT INTO items (id, amount) VALUES (?, ?)', ['x', 4]); // duplicate key
+      }),
+      db.transaction(async (tx) => (await tx.run('INSERT INTO items (id, amount) VALUES (?, ?)', ['w', 5])).changes),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const ids = (await db.all<{ id: string }>('SELECT id FROM items ORDER BY id')).map((r) => r.id);
+    expect(ids).toEqual(['w', 'x', 'y']);
+    await db.close();
+  });
+
+  it.runIf(available)('makes a committed write visible to another connection', async () => {
+    const db = await open();
+    await migrate(db, 'test', MIGRATIONS);
+    await db.transaction(async (tx) => tx.run('INSERT INTO seq (label) VALUES (?)', ['first']));
+    const rows = await db.all<{ n: number; label: string }>('SELECT n, label FROM seq');
+    expect(rows).toEqual([{ n: 1, label: 'first' }]);
+    await db.close();
+  });
+});
