@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { clipReason } from '../../dead-letters.js';
+import type { Delivery, Failure, GroupQueue, GroupQueueOptions } from '../../transport.js';
+import type { QueueSql } from './queue-sql.js';
+import type { Wakeups } from './wakeups.js';
+
+/** When a concurrent claim holds this claim's candidates back, it commits within a few milliseconds. */
+const CONTENDED_RETRY_MS = 5;
+
+interface Token {
+  /** bigint, kept as pg returns it: a string. */
+  id: string;
+  lease: string;
+}
+
+interface ClaimRow {
+  id: string | null;
+  event_id: string;
+  okey: string | null;
+  body: string;
+  attempts: number;
+  first_attempt_at: Date;
+  due_in_ms: number | null;
+  contended: boolean;
+}
+
+export interface PostgresGroupQueueOptions extends GroupQueueOptions {
+  pool: pg.Pool;
+  sql: QueueSql;
+  schema: string;
+  wakeups: Wakeups;
+  pollMs: number;
+  /** Wakes consumers in other processes too (releases hand work back to anyone). */
+  notifyOthers: () => void;
+  onClose: () => void;
+}
+
+/** One consumer's handle on a group: claims in batches, settles in batches, one round trip each. */
+export class PostgresGroupQueue implements GroupQueue {
+  private readonly closing = new AbortController();
+  private readonly names: Record<keyof QueueSql, string>;
+
+  constructor(private readonly options: PostgresGroupQueueOptions) {
+    const prefix = `syncopate-${options.schema}`;
+    this.names = {
+      claim: `${prefix}-claim`,
+      ack: `${prefix}-ack`,
+      retry: `${prefix}-retry`,
+      deadLetter: `${prefix}-dead-letter`,
+      extend: `${prefix}-extend`,
+      release: `${prefix}-release`,
+    };
+  }
+
+  async claim(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    const { group, leaseMs, wakeups, pollMs } = this.options;
+    const stop = AbortSignal.any([signal, this.closing.signal]);
+    while (!stop.aborted) {
+      const seen = wakeups.generation;
+      const lease = randomUUID();
+      const { rows } = await this.run<ClaimRow>('claim', [group, max, leaseMs, lease]);
+      const first = rows[0];
+      if (first && first.id !== null) {
+        return rows.sort((a, b) => Number(a.id) - Number(b.id)).map((row) => toDelivery(row, lease));
+      }
+      const waitMs = first?.contended ? CONTENDED_RETRY_MS : Math.min(pollMs, Math.max(1, first?.due_in_ms ?? pollMs));
+      await wakeups.wait(seen, Math.ceil(waitMs), stop);
+    }
+    return [];
+  }
+
+  async ack(deliveries: readonly Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const { rows } = await this.run<{ unblocked: boolean }>('ack', this.tokens(deliveries));
+    // A later same-key row was held back by the acked one: it is claimable now, not at the next poll.
+    if (rows[0]?.unblocked) this.options.wakeups.announce();
+  }
+
+  async retry(delivery: Delivery, delayMs: number, failure: Failure): Promise<void> {
+    const { id, lease } = delivery.token as Token;
+    await this.run('retry', [
+      this.options.group,
+      id,
+      lease,
+      Math.max(0, Math.round(delayMs)),
+      clipReason(failure.error),
+    ]);
+    // Waiting consumers recompute when to look again: the retry's due time may be the next one.
+    this.options.wakeups.announce();
+  }
+
+  async deadLetter(delivery: Delivery, reason: string): Promise<void> {
+    const { id, lease } = delivery.token as Token;
+    await this.run('deadLetter', [this.options.group, id, lease, clipReason(reason)]);
+    this.options.wakeups.announce();
+  }
+
+  async extendLeases(deliveries: readonly Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.run('extend', [...this.tokens(deliveries), this.options.leaseMs]);
+  }
+
+  async release(deliveries: readonly Delivery[], options: { countAttempt: boolean }): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.run('release', [...this.tokens(deliveries), options.countAttempt ? 0 : 1]);
+    this.options.wakeups.announce();
+    this.options.notifyOthers();
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    this.options.onClose();
+  }
+
+  private tokens(deliveries: readonly Delivery[]): [string, string[], string[]] {
+    const ids: string[] = [];
+    const leases: string[] = [];
+    for (const delivery of deliveries) {
+      const token = delivery.token as Token;
+      ids.push(token.id);
+      leases.push(token.lease);
+    }
+    return [this.options.group, ids, leases];
+  }
+
+  private run<R extends pg.QueryResultRow>(statement: keyof QueueSql, values: unknown[]) {
+    return this.options.pool.query<R>({ name: this.names[statement], text: this.options.sql[statement], values });
+  }
+}
+
+function toDelivery(row: ClaimRow, lease: string): Delivery {
+  return {
+    eventId: row.event_id,
+    body: row.body,
+    orderingKey: row.okey ?? undefined,
+    attempt: row.attempts,
+    firstAttemptAt: row.first_attempt_at,
+    token: { id: row.id as string, lease } satisfies Token,
+  };
+}

@@ -1,0 +1,153 @@
+import pg from 'pg';
+import type { Envelope } from '../../envelope.js';
+import { TransportClosedError } from '../../errors.js';
+import type {
+  DeadLetterQueue,
+  GroupQueue,
+  GroupQueueOptions,
+  TransportCapabilities,
+  TransportDriver,
+} from '../../transport.js';
+import { appendEvents } from './append-events.js';
+import { PostgresDeadLetters } from './dead-letter-store.js';
+import { PostgresGroupQueue } from './group-queue.js';
+import { type QueueSql, queueSql } from './queue-sql.js';
+import { migratePostgresQueue, quoted, wakeChannel } from './schema.js';
+import { type PostgresUrlOptions, parsePostgresUrl } from './url.js';
+import { Wakeups } from './wakeups.js';
+
+export { type AppendEventsOptions, appendEvents } from './append-events.js';
+export { migratePostgresQueue } from './schema.js';
+
+/**
+ * Opens the PostgreSQL transport: `postgres://user@host:5432/db?schema=syncopate&pool=10&poll=1000&notify=after`.
+ * Creates the schema's tables if they are missing; fails at once if the server does not answer.
+ */
+export async function openPostgresDriver(url: string): Promise<TransportDriver> {
+  const driver = new PostgresDriver(parsePostgresUrl(url));
+  try {
+    await migratePostgresQueue(driver.pool, driver.schema);
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
+  return driver;
+}
+
+/**
+ * A queue in PostgreSQL tables: one row per (group, event), claimed with FOR UPDATE SKIP LOCKED in
+ * batches, settled in batches, consumers woken by LISTEN/NOTIFY with a poll as the safety net.
+ */
+export class PostgresDriver implements TransportDriver {
+  readonly name = 'postgres';
+  readonly capabilities: TransportCapabilities = { durable: true, crossProcess: true, perKeyOrder: true };
+  readonly deadLetters: DeadLetterQueue;
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  private readonly options: PostgresUrlOptions;
+  private readonly sql: QueueSql;
+  private readonly wakeups: Wakeups;
+  private readonly queues = new Set<GroupQueue>();
+  private notifying: Promise<void> | undefined;
+  private notifyAgain = false;
+  private closed = false;
+
+  constructor(options: PostgresUrlOptions) {
+    this.options = options;
+    this.schema = options.schema;
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize,
+      application_name: 'syncopate',
+    });
+    // An idle connection the server dropped is discarded by the pool; the next query opens another.
+    this.pool.on('error', () => {});
+    this.sql = queueSql(options.schema);
+    this.wakeups = new Wakeups({ connectionString: options.connectionString, schema: options.schema });
+    this.deadLetters = new PostgresDeadLetters({
+      pool: this.pool,
+      schema: options.schema,
+      onReplayed: () => this.announce(),
+    });
+  }
+
+  async declareGroup(group: string, eventTypes: readonly string[]): Promise<void> {
+    this.assertOpen();
+    await this.pool.query(
+      `INSERT INTO ${quoted(this.schema)}.bindings (grp, type) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
+      [group, eventTypes],
+    );
+  }
+
+  async publish(events: readonly Envelope[]): Promise<void> {
+    this.assertOpen();
+    await appendEvents(this.pool, events, {
+      schema: this.schema,
+      notify: this.options.notify === 'commit',
+      wakePayload: this.wakeups.payload,
+    });
+    this.wakeups.announce();
+    if (this.options.notify === 'after') this.notifyOthers();
+  }
+
+  async openQueue(options: GroupQueueOptions): Promise<GroupQueue> {
+    this.assertOpen();
+    await this.wakeups.listen();
+    const queue: GroupQueue = new PostgresGroupQueue({
+      ...options,
+      pool: this.pool,
+      sql: this.sql,
+      schema: this.schema,
+      wakeups: this.wakeups,
+      pollMs: this.options.pollMs,
+      notifyOthers: () => this.notifyOthers(),
+      onClose: () => this.queues.delete(queue),
+    });
+    this.queues.add(queue);
+    return queue;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.queues].map((queue) => queue.close()));
+    await this.wakeups.close();
+    while (this.notifying) await this.notifying;
+    await this.pool.end();
+  }
+
+  /** Work for this process and others: replays, releases. */
+  private announce(): void {
+    this.wakeups.announce();
+    this.notifyOthers();
+  }
+
+  /**
+   * A NOTIFY for consumers in other processes, sent after the commit on its own, at most one in
+   * flight: a burst of publishes costs one or two notifications, and no publish's commit waits
+   * for the notify lock (see README for the measurements).
+   */
+  private notifyOthers(): void {
+    if (this.notifying) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifying = this.pool
+      .query('SELECT pg_notify($1, $2)', [wakeChannel(this.schema), this.wakeups.payload])
+      .then(
+        () => {},
+        () => {}, // consumers elsewhere still poll
+      )
+      .finally(() => {
+        this.notifying = undefined;
+        if (this.notifyAgain && !this.closed) {
+          this.notifyAgain = false;
+          this.notifyOthers();
+        }
+      });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new TransportClosedError(this.name);
+  }
+}
