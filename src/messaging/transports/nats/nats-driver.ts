@@ -1,0 +1,236 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { connect, headers, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { type Envelope, encodeEnvelope } from '../../envelope.js';
+import { InvalidOptionsError, TransportClosedError, UnroutableEventError } from '../../errors.js';
+import { groupNameSchema } from '../../subscribe-options.js';
+import type { GroupQueue, GroupQueueOptions, TransportCapabilities, TransportDriver } from '../../transport.js';
+import { AttemptLedger } from './attempt-ledger.js';
+import { isApiError, NatsDeadLetters } from './dead-letters.js';
+import { NatsGroupQueue, ORDERING_KEY_HEADER } from './group-queue.js';
+import { Layout, ROUTABLE_TYPE } from './layout.js';
+import { type NatsUrlOptions, parseNatsUrl } from './nats-url.js';
+import { type Outgoing, publishWindowed } from './publish-window.js';
+import { Routes } from './routes.js';
+
+/** How long JetStream remembers an event id to drop a re-published duplicate (a publisher retry). */
+const DEDUP_WINDOW_MS = 120_000;
+/** The lease of a consumer no subscription has opened yet; a subscription sets its own. */
+const DEFAULT_ACK_WAIT_MS = 30_000;
+
+export async function openNatsDriver(url: string): Promise<TransportDriver> {
+  const options = parseNatsUrl(url);
+  const nc = await connect({
+    servers: options.servers,
+    ...(options.user === undefined ? {} : { user: options.user, pass: options.pass }),
+    ...(options.token === undefined ? {} : { token: options.token }),
+    name: `syncopate:${options.stream}`,
+    // A service outlives a broker restart: keep trying, and the queues pull again once back.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  });
+  try {
+    const driver = new NatsDriver(nc, await jetstreamManager(nc), options);
+    await driver.ensureStreams();
+    return driver;
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+}
+
+/**
+ * NATS JetStream: one interest-retention stream per namespace, one durable pull consumer per
+ * (group, event type), dead letters and attempt bookkeeping in streams of their own.
+ */
+export class NatsDriver implements TransportDriver {
+  readonly name = 'nats';
+  /**
+   * perKeyOrder is false: a JetStream consumer hands the next message to whichever puller asks,
+   * and a nak'd message is redelivered after later ones, so same-key order holds only inside one
+   * claimed batch of one consumer.
+   */
+  readonly capabilities: TransportCapabilities = { durable: true, crossProcess: true, perKeyOrder: false };
+  readonly deadLetters: NatsDeadLetters;
+  readonly layout: Layout;
+  private readonly js: JetStreamClient;
+  private readonly routes: Routes;
+  private readonly ledger: AttemptLedger;
+  private readonly declared = new Set<string>();
+  private readonly queues = new Set<NatsGroupQueue>();
+  private closed = false;
+
+  constructor(
+    readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly options: NatsUrlOptions,
+  ) {
+    this.layout = new Layout(options.stream);
+    this.js = jetstream(nc);
+    this.routes = new Routes(jsm, this.layout);
+    this.ledger = new AttemptLedger(this.js, jsm, this.layout);
+    this.deadLetters = new NatsDeadLetters(nc, this.js, jsm, this.layout, options.replicas);
+    void this.watchConnection();
+  }
+
+  async ensureStreams(): Promise<void> {
+    await this.ensureStream({
+      name: this.layout.stream,
+      subjects: this.layout.streamSubjects,
+      // A message stays until every consumer (group) whose filter matches it has acknowledged it.
+      retention: 'interest',
+      storage: 'file',
+      num_replicas: this.options.replicas,
+      duplicate_window: nanos(DEDUP_WINDOW_MS),
+    });
+    await this.ensureStream({
+      name: this.layout.attemptsStream,
+      subjects: [`${this.layout.namespace}.att.>`],
+      retention: 'limits',
+      storage: 'file',
+      num_replicas: this.options.replicas,
+      max_msgs_per_subject: 1,
+    });
+  }
+
+  async declareGroup(group: string, eventTypes: readonly string[]): Promise<void> {
+    this.assertOpen();
+    const parsed = groupNameSchema.safeParse(group);
+    if (!parsed.success) throw new InvalidOptionsError('group', parsed.error);
+    const fresh = eventTypes.filter((type) => !this.declared.has(`${group}\n${type}`));
+    for (const type of fresh) {
+      if (!ROUTABLE_TYPE.test(type)) {
+        throw new TypeError(
+          `event type "${type}" cannot be a NATS subject: use dotted names of letters, digits, _ and -`,
+        );
+      }
+    }
+    if (fresh.length === 0 && this.declared.has(group)) return;
+    await Promise.all([
+      ...fresh.map((type) =>
+        this.ensureConsumer(this.layout.eventConsumer(group, type), this.layout.eventSubject(type)),
+      ),
+      this.declared.has(group)
+        ? undefined
+        : this.ensureConsumer(this.layout.replayConsumer(group), this.layout.replayFilter(group)),
+      this.declared.has(group) ? undefined : this.deadLetters.ensureStream(group),
+    ]);
+    this.declared.add(group);
+    for (const type of fresh) {
+      this.declared.add(`${group}\n${type}`);
+      this.routes.add(type);
+    }
+  }
+
+  async publish(events: readonly Envelope[]): Promise<void> {
+    this.assertOpen();
+    // Checked for the whole batch before anything is sent: an unroutable event stores none of it.
+    const unroutable = await this.routes.unroutable(new Set(events.map((event) => event.type)));
+    if (unroutable !== undefined) throw new UnroutableEventError(unroutable);
+    const messages = events.map((event): Outgoing => {
+      const options: Outgoing['options'] = { msgID: event.id };
+      if (event.orderingkey !== undefined) {
+        const h = headers();
+        h.set(ORDERING_KEY_HEADER, encodeURIComponent(event.orderingkey));
+        options.headers = h;
+      }
+      return { subject: this.layout.eventSubject(event.type), data: encodeEnvelope(event), options };
+    });
+    await publishWindowed(this.js, messages);
+  }
+
+  async openQueue(options: GroupQueueOptions): Promise<GroupQueue> {
+    this.assertOpen();
+    const consumers = [
+      ...options.eventTypes.map((type) => this.layout.eventConsumer(options.group, type)),
+      this.layout.replayConsumer(options.group),
+    ];
+    // ack_wait is the lease, and it belongs to the consumer: the last member to open sets it for the group.
+    await Promise.all(consumers.map((consumer) => this.setAckWait(consumer, options.leaseMs)));
+    const queue = new NatsGroupQueue(
+      {
+        nc: this.nc,
+        layout: this.layout,
+        ledger: this.ledger,
+        storeDeadLetter: (record) => this.deadLetters.store(record),
+      },
+      options,
+      consumers,
+      options.leaseMs,
+      () => this.queues.delete(queue),
+    );
+    this.queues.add(queue);
+    return queue;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.queues].map((queue) => queue.close()));
+    await this.nc.drain();
+  }
+
+  private async ensureStream(config: Parameters<JetStreamManager['streams']['add']>[0]): Promise<void> {
+    try {
+      await this.jsm.streams.info(config.name);
+    } catch (error) {
+      if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error;
+      try {
+        await this.jsm.streams.add(config);
+      } catch (addError) {
+        // Another process created it in the meantime.
+        await this.jsm.streams.info(config.name).catch(() => Promise.reject(addError));
+      }
+    }
+  }
+
+  private async ensureConsumer(name: string, filter: string): Promise<void> {
+    try {
+      await this.jsm.consumers.info(this.layout.stream, name);
+      return;
+    } catch (error) {
+      if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error;
+    }
+    try {
+      await this.jsm.consumers.add(this.layout.stream, {
+        durable_name: name,
+        filter_subject: filter,
+        ack_policy: AckPolicy.Explicit,
+        // The group gets what is published from its declaration on; earlier events went to the groups that existed.
+        deliver_policy: DeliverPolicy.New,
+        ack_wait: nanos(DEFAULT_ACK_WAIT_MS),
+        // Syncopate counts attempts and dead-letters; a server-side limit would park messages where no one sees them.
+        max_deliver: -1,
+        // Messages waiting for a delayed retry count as pending acks: no cap, or a run of failures stalls the group.
+        max_ack_pending: -1,
+      });
+    } catch (error) {
+      await this.jsm.consumers.info(this.layout.stream, name).catch(() => Promise.reject(error));
+    }
+  }
+
+  private async setAckWait(consumer: string, leaseMs: number): Promise<void> {
+    const info = await this.jsm.consumers.info(this.layout.stream, consumer);
+    if (info.config.ack_wait !== nanos(leaseMs)) {
+      await this.jsm.consumers.update(this.layout.stream, consumer, { ack_wait: nanos(leaseMs) });
+    }
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      // Pull requests waiting on the server may not have survived: every queue asks again.
+      if (status.type === 'reconnect') for (const queue of this.queues) queue.resume();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new TransportClosedError(this.name);
+  }
+}
