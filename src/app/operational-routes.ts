@@ -12,6 +12,7 @@ interface Parts {
   faults: ReadonlyMap<string, Faults>;
   services: readonly Service[];
   transport: Transport;
+  relaysRunning(): boolean;
 }
 
 /** Health, readiness and the admin knobs: the routes an operator (or the lab) uses, not a customer. */
@@ -19,7 +20,7 @@ export function registerOperationalRoutes(app: HttpServer, parts: Parts): void {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    const checks: Record<string, boolean> = {};
+    const checks: Record<string, boolean> = { outbox_relays: parts.relaysRunning() };
     for (const service of parts.services) {
       for (const [name, check] of Object.entries(service.readiness?.() ?? {})) {
         checks[`${service.name}.${name}`] = safely(check);

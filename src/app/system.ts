@@ -1,15 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { openTransport, type Transport } from '../messaging/index.js';
 import { openSqlite } from '../messaging/transports/sqlite/database.js';
 import { ApiKeyStore, type IssuedKey } from '../platform/auth/api-keys.js';
 import type { Config } from '../platform/config.js';
-import { openServiceDatabase } from '../platform/database.js';
 import { type FaultSettingsInput, Faults } from '../platform/faults.js';
 import { createHttpServer, type HttpServer } from '../platform/http/server.js';
 import type { Service, ServiceModule } from '../platform/service.js';
+import { ServiceResources } from '../platform/service-resources.js';
 import { registerOperationalRoutes } from './operational-routes.js';
 
 export interface SystemOptions {
@@ -58,7 +57,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   }
 
   let url = '';
-  const databases: Database[] = [];
+  const resources = new ServiceResources({ config, transport, logger });
   const faults = new Map<string, Faults>();
   const services: Service[] = [];
   for (const module of options.services) {
@@ -71,22 +70,26 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         keys,
         faults: serviceFaults,
         logger: logger.child({ service: module.name }),
-        database: (migrations, databaseOptions) => {
-          const db = openServiceDatabase(config.dataDir, module.name, migrations, databaseOptions);
-          databases.push(db);
-          return db;
-        },
+        database: (migrations, databaseOptions) => resources.database(module.name, migrations, databaseOptions),
+        outbox: (db) => resources.outbox(db),
         gatewayUrl: () => config.GATEWAY_URL ?? url,
       }),
     );
   }
 
   const server = createHttpServer({ logger });
-  registerOperationalRoutes(server, { keys, faults, services, transport });
+  registerOperationalRoutes(server, {
+    keys,
+    faults,
+    services,
+    transport,
+    relaysRunning: () => resources.relaysRunning,
+  });
   for (const service of services) service.routes?.(server);
   await server.listen({ port: config.PORT, host: config.HOST });
   const address = server.server.address() as AddressInfo;
   url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  resources.startRelays();
   for (const service of services) await service.start?.();
 
   let stopping: Promise<void> | undefined;
@@ -96,9 +99,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       const closingServer = server.close();
       for (const f of faults.values()) f.release();
       await Promise.all(services.map((service) => service.stop?.(deadlineMs)));
+      await resources.close();
       await transport.close({ deadlineMs });
       await closingServer;
-      for (const db of databases) db.close();
       authDb.close();
     })();
     return stopping;

@@ -18,6 +18,14 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
+  /**
+   * The services' databases: unset, each service keeps a SQLite file of its own in DATA_DIR;
+   * postgres://…, each service keeps its tables in a schema of its own in that database.
+   */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (or unset for SQLite files)')
+    .optional(),
   /** Where events travel; defaults to the embedded SQLite queue in DATA_DIR. */
   TRANSPORT_URL: z.string().min(1).optional(),
   /** The API key clients present; when unset, one is generated at first start and printed. */

@@ -1,34 +1,21 @@
 import { join } from 'node:path';
-import type { Database } from 'better-sqlite3';
-import { openSqlite, type SqliteOpenOptions } from '../messaging/transports/sqlite/database.js';
+import { openSqlDatabase } from '../messaging/sql/open-sql-database.js';
+import { type Migration, migrate, type SqlDatabase } from '../messaging/sql/sql-database.js';
+import type { SqliteOpenOptions } from '../messaging/transports/sqlite/database.js';
+import type { Config } from './config.js';
 
 /**
- * Each service owns one SQLite file under DATA_DIR. Migrations are numbered SQL scripts, applied
- * once each, in order, in one transaction with the record that they ran.
+ * A service's own database: a SQLite file of its own under DATA_DIR, or, with DATABASE_URL, a
+ * schema of its own in PostgreSQL. Either way it is migrated before the service sees it.
  */
-export function openServiceDatabase(
-  dataDir: string,
+export async function openServiceDatabase(
+  config: Pick<Config, 'DATABASE_URL' | 'dataDir'>,
   service: string,
-  migrations: readonly string[],
-  options?: SqliteOpenOptions,
-): Database {
-  const db = openSqlite(join(dataDir, `${service}.db`), options);
-  migrate(db, service, migrations);
+  migrations: readonly Migration[],
+  options: SqliteOpenOptions = {},
+): Promise<SqlDatabase> {
+  const url = config.DATABASE_URL ?? `sqlite:${join(config.dataDir, `${service}.db`)}`;
+  const db = await openSqlDatabase(url, { schema: service, ...options });
+  await migrate(db, service, migrations);
   return db;
-}
-
-export function migrate(db: Database, scope: string, migrations: readonly string[]): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    scope TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (scope, version))`);
-  const applied = db.prepare('SELECT max(version) FROM schema_migrations WHERE scope = ?').pluck();
-  const record = db.prepare('INSERT INTO schema_migrations (scope, version, applied_at) VALUES (?, ?, ?)');
-  db.transaction(() => {
-    const current = (applied.get(scope) as number | null) ?? 0;
-    migrations.forEach((sql, index) => {
-      const version = index + 1;
-      if (version <= current) return;
-      db.exec(sql);
-      record.run(scope, version, new Date().toISOString());
-    });
-  }).immediate();
 }

@@ -1,6 +1,7 @@
-import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { EventType, Transport } from '../messaging/index.js';
+import type { Outbox } from '../messaging/outbox/outbox.js';
+import type { Migration, SqlDatabase } from '../messaging/sql/sql-database.js';
 import type { SqliteOpenOptions } from '../messaging/transports/sqlite/database.js';
 import type { ApiKeyStore } from './auth/api-keys.js';
 import type { Config } from './config.js';
@@ -13,8 +14,16 @@ export interface ServiceContext {
   transport: Transport;
   logger: Logger;
   keys: ApiKeyStore;
-  /** Opens (and migrates) the service's own database: its data is nobody else's. */
-  database(migrations: readonly string[], options?: SqliteOpenOptions): Database;
+  /**
+   * Opens (and migrates) the service's own database: its data is nobody else's. Closed by the
+   * composition root after the service has stopped.
+   */
+  database(migrations: readonly Migration[], options?: SqliteOpenOptions): Promise<SqlDatabase>;
+  /**
+   * An outbox in that database, for events the service publishes from its own transactions; the
+   * composition root relays it to the transport from start to stop.
+   */
+  outbox(db: SqlDatabase): Promise<Outbox>;
   /** The gateway's base URL; in one process it is known only once the server listens. */
   gatewayUrl(): string;
   /** This service's fault-injection knobs (latency, errors, down), set through the admin API. */

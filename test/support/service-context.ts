@@ -6,14 +6,16 @@ import { openTransport, type Transport } from '../../src/messaging/index.js';
 import { openSqlite } from '../../src/messaging/transports/sqlite/database.js';
 import { ApiKeyStore } from '../../src/platform/auth/api-keys.js';
 import { type Config, loadConfig } from '../../src/platform/config.js';
-import { openServiceDatabase } from '../../src/platform/database.js';
 import { Faults } from '../../src/platform/faults.js';
 import { createLogger } from '../../src/platform/logger.js';
 import type { ServiceContext, ServiceModule } from '../../src/platform/service.js';
+import { ServiceResources } from '../../src/platform/service-resources.js';
 
 export interface TestContext extends ServiceContext {
   transport: Transport;
-  /** Closes the transport and every database the service opened. */
+  /** Starts the outbox relays of the databases the service opened (the composition root does it at start). */
+  startRelays(): void;
+  /** Closes the relays, the transport and every database the service opened. */
   close(): Promise<void>;
 }
 
@@ -39,25 +41,24 @@ export async function createTestContext(
         events.map((e) => e.type),
       );
   }
-  const databases: Database[] = [];
-  const authDb = openSqlite(join(dataDir, 'auth.db'));
-  databases.push(authDb);
+  const logger = createLogger({ level: 'silent' });
+  const resources = new ServiceResources({ config, transport, logger });
+  const authDb: Database = openSqlite(join(dataDir, 'auth.db'));
   const service = options.service ?? 'service';
   return {
     config,
     transport,
     keys: new ApiKeyStore(authDb),
-    logger: createLogger({ level: 'silent' }),
+    logger,
     faults: new Faults(service),
     gatewayUrl: () => config.GATEWAY_URL ?? 'http://127.0.0.1:9',
-    database: (migrations, databaseOptions) => {
-      const db = openServiceDatabase(dataDir, service, migrations, databaseOptions);
-      databases.push(db);
-      return db;
-    },
+    database: (migrations, databaseOptions) => resources.database(service, migrations, databaseOptions),
+    outbox: (db) => resources.outbox(db),
+    startRelays: () => resources.startRelays(),
     async close() {
+      await resources.close();
       await transport.close({ deadlineMs: 1_000 });
-      for (const db of databases) if (db.open) db.close();
+      if (authDb.open) authDb.close();
     },
   };
 }

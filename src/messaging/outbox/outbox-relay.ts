@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
 import { decodeEnvelope } from '../envelope.js';
 import { sleep } from '../sleep.js';
 import type { Transport } from '../transport.js';
 import { waitForPublish } from '../transports/sqlite/wakeups.js';
-import type { SqliteOutboxTable } from './sqlite-outbox.js';
+import type { OutboxTable } from './outbox-table.js';
 
 export interface OutboxRelayOptions {
-  outbox: SqliteOutboxTable;
+  outbox: OutboxTable;
   transport: Pick<Transport, 'publish'>;
   /** Events per publish call. Default 100, at most 1,000. */
   batchSize?: number;
@@ -36,11 +35,6 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly pollMs: number;
   private readonly leaderLeaseMs: number;
-  private readonly takeLead: Statement;
-  private readonly readBatch: Statement;
-  private readonly deleteBatch: Statement;
-  private readonly measure: Statement;
-  private readonly wakeChannel: string;
   private leaderUntil = 0;
   private loop: Promise<void> | undefined;
 
@@ -48,14 +42,10 @@ export class OutboxRelay {
     this.batchSize = Math.min(Math.max(options.batchSize ?? 100, 1), 1_000);
     this.pollMs = options.pollMs ?? 50;
     this.leaderLeaseMs = options.leaderLeaseMs ?? 5_000;
-    const db = options.outbox.db;
-    this.wakeChannel = `${db.name}#outbox`;
-    this.takeLead = db.prepare(`
-      INSERT INTO syncopate_outbox_leader (name, owner, until) VALUES ('relay', @owner, @until)
-      ON CONFLICT (name) DO UPDATE SET owner = @owner, until = @until WHERE owner = @owner OR until < @now`);
-    this.readBatch = db.prepare('SELECT id, body FROM syncopate_outbox ORDER BY id LIMIT ?');
-    this.deleteBatch = db.prepare('DELETE FROM syncopate_outbox WHERE id BETWEEN ? AND ?');
-    this.measure = db.prepare('SELECT count(*) AS count, min(created_at) AS oldest FROM syncopate_outbox');
+  }
+
+  get running(): boolean {
+    return this.loop !== undefined && !this.stopping.signal.aborted;
   }
 
   start(): this {
@@ -63,20 +53,21 @@ export class OutboxRelay {
     return this;
   }
 
-  /** Stops after the batch in hand; rows not yet published stay for the next relay. */
+  /** Stops after the batch in hand and hands the lead over; unpublished rows stay for the next relay. */
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
-    if (this.options.outbox.db.open) {
-      this.options.outbox.db
-        .prepare("UPDATE syncopate_outbox_leader SET until = 0 WHERE name = 'relay' AND owner = ?")
-        .run(this.owner);
-    }
+    await this.options.outbox.db
+      .run("UPDATE syncopate_outbox_leader SET until = 0 WHERE name = 'relay' AND owner = ?", [this.owner])
+      .catch(() => {});
   }
 
-  backlog(): OutboxBacklog {
-    const { count, oldest } = this.measure.get() as { count: number; oldest: number | null };
-    return { count, oldestAgeMs: oldest === null ? 0 : Date.now() - oldest };
+  async backlog(): Promise<OutboxBacklog> {
+    const row = await this.options.outbox.db.get<{ count: number; oldest: number | null }>(
+      'SELECT count(*) AS count, min(created_at) AS oldest FROM syncopate_outbox',
+    );
+    const oldest = row?.oldest ?? null;
+    return { count: Number(row?.count ?? 0), oldestAgeMs: oldest === null ? 0 : Date.now() - Number(oldest) };
   }
 
   private async run(): Promise<void> {
@@ -84,9 +75,9 @@ export class OutboxRelay {
     let pauseMs = RETRY_PAUSE_MS.first;
     while (!signal.aborted) {
       try {
-        const published = this.isLeader() ? await this.publishBatch() : 0;
+        const published = (await this.isLeader()) ? await this.publishBatch() : 0;
         pauseMs = RETRY_PAUSE_MS.first;
-        if (published < this.batchSize) await waitForPublish(this.wakeChannel, this.pollMs, signal);
+        if (published < this.batchSize) await waitForPublish(this.options.outbox.channel, this.pollMs, signal);
       } catch (error) {
         this.options.onError?.(error);
         await sleep(pauseMs, signal);
@@ -95,23 +86,42 @@ export class OutboxRelay {
     }
   }
 
-  private isLeader(): boolean {
+  private async isLeader(): Promise<boolean> {
     const now = Date.now();
     // Renew at half-life, so an idle relay does not write on every poll.
     if (now < this.leaderUntil - this.leaderLeaseMs / 2) return true;
     const until = now + this.leaderLeaseMs;
-    const { changes } = this.takeLead.run({ owner: this.owner, until, now });
+    const { changes } = await this.options.outbox.db.transaction(
+      (tx) =>
+        tx.run(
+          `INSERT INTO syncopate_outbox_leader (name, owner, until) VALUES ('relay', ?, ?)
+           ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
+           WHERE syncopate_outbox_leader.owner = excluded.owner OR syncopate_outbox_leader.until < ?`,
+          [this.owner, until, now],
+        ),
+      { durable: false },
+    );
     this.leaderUntil = changes > 0 ? until : 0;
     return changes > 0;
   }
 
   private async publishBatch(): Promise<number> {
-    const rows = this.readBatch.all(this.batchSize) as { id: number; body: string }[];
-    const first = rows[0];
-    const last = rows.at(-1);
-    if (!first || !last) return 0;
+    const { db } = this.options.outbox;
+    const rows = await db.all<{ id: number; body: string }>(
+      'SELECT id, body FROM syncopate_outbox ORDER BY id LIMIT ?',
+      [this.batchSize],
+    );
+    if (rows.length === 0) return 0;
     await this.options.transport.publish(rows.map((row) => decodeEnvelope(row.body)));
-    this.deleteBatch.run(first.id, last.id);
+    // Losing this delete (a crash, a power cut) only publishes the batch again: at least once.
+    await db.transaction(
+      (tx) =>
+        tx.run(
+          `DELETE FROM syncopate_outbox WHERE id IN (${rows.map(() => '?').join(', ')})`,
+          rows.map((r) => r.id),
+        ),
+      { durable: false },
+    );
     return rows.length;
   }
 }

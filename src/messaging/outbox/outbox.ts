@@ -1,10 +1,10 @@
 import type { Envelope } from '../envelope.js';
+import type { SqlExecutor } from '../sql/sql-database.js';
 
 /**
  * Where a service writes the events of a change, inside the same database transaction as the
- * change itself: both commit or neither does. Synchronous on purpose: it runs inside a
- * better-sqlite3 transaction, which cannot span an `await`.
+ * change itself (`tx`): both commit or neither does.
  */
 export interface Outbox {
-  append(events: readonly Envelope[]): void;
+  append(tx: SqlExecutor, events: readonly Envelope[]): Promise<void>;
 }

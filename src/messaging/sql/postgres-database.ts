@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { SqlDatabase, SqlExecutor, SqlParams } from './sql-database.js';
+import type { SqlDatabase, SqlExecutor, SqlParams, TransactionOptions } from './sql-database.js';
 
 /** Rewrites `?` placeholders as `$1, $2, …`, leaving quoted text alone. */
 export function toPostgresPlaceholders(sql: string): string {
@@ -14,11 +14,12 @@ export function toPostgresPlaceholders(sql: string): string {
 }
 
 const INT8 = 20;
+const NUMERIC = 1700;
 
-/** BIGINT columns (ids, epoch milliseconds, amounts, counts) as numbers: all ours fit in 2^53. */
+/** BIGINT columns (ids, epoch milliseconds, amounts, counts) and their sums (NUMERIC) as numbers: all ours fit in 2^53. */
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8
+    oid === INT8 || oid === NUMERIC
       ? (value: string) => Number(value)
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
@@ -46,7 +47,10 @@ export class PostgresDatabase implements SqlDatabase {
   readonly dialect = 'postgres';
   private readonly direct: SqlExecutor;
 
-  private constructor(readonly pool: pg.Pool) {
+  private constructor(
+    readonly pool: pg.Pool,
+    readonly location: string,
+  ) {
     this.direct = executor(pool);
   }
 
@@ -68,7 +72,8 @@ export class PostgresDatabase implements SqlDatabase {
       options: `-c search_path=${options.schema}`,
       types,
     });
-    return new PostgresDatabase(pool);
+    const { host, port, pathname } = new URL(options.url);
+    return new PostgresDatabase(pool, `postgres://${host}:${port}${pathname}#${options.schema}`);
   }
 
   all<T>(sql: string, params?: SqlParams): Promise<T[]> {
@@ -83,10 +88,12 @@ export class PostgresDatabase implements SqlDatabase {
     return this.direct.run(sql, params);
   }
 
-  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // The PostgreSQL way of a commit that does not wait for the WAL flush.
+      if (options.durable === false) await client.query('SET LOCAL synchronous_commit TO OFF');
       const result = await work(executor(client));
       await client.query('COMMIT');
       return result;

@@ -16,13 +16,23 @@ export interface SqlExecutor {
   run(sql: string, params?: SqlParams): Promise<{ changes: number }>;
 }
 
-export interface SqlDatabase extends SqlExecutor {
+export interface TransactionOptions {
   /**
-   * Runs `work` in a transaction: committed (durably) before the promise resolves, rolled back if
-   * it throws. `work` must only do database work through the executor it is given: on SQLite,
-   * transactions that arrive together share one commit, so a slow `work` holds up the others.
+   * Default true: committed to disk before the promise resolves. False: committed, but the disk
+   * sync may lag (a power cut can undo it, a process crash cannot); only for writes a retry repairs.
    */
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  durable?: boolean;
+}
+
+export interface SqlDatabase extends SqlExecutor {
+  /** Where it lives (a file, or a server and schema): names its in-process wake-up channels. */
+  readonly location: string;
+  /**
+   * Runs `work` in a transaction: committed before the promise resolves, rolled back if it throws.
+   * `work` must only do database work through the executor it is given: on SQLite, transactions
+   * that arrive together share one commit, so a slow `work` holds up the others.
+   */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
 

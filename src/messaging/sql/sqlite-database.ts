@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { openSqlite, type SqliteOpenOptions } from '../transports/sqlite/database.js';
-import type { SqlDatabase, SqlExecutor, SqlParams } from './sql-database.js';
+import type { SqlDatabase, SqlExecutor, SqlParams, TransactionOptions } from './sql-database.js';
 
 interface Unit {
   work: (tx: SqlExecutor) => Promise<unknown>;
@@ -13,18 +13,28 @@ interface Unit {
  * of the event loop run one after another, each in its own savepoint, inside one transaction
  * whose single commit (and fsync) they share; one that throws is rolled back alone. While a batch
  * runs, every other statement on this connection waits for it, so nothing slips into it.
+ *
+ * Open ONE SqliteDatabase per file per process, and no other connection to that file in the same
+ * process: a batch awaits between its units while holding the write lock, and another connection
+ * of this process waiting synchronously for that lock would stall the very event loop that
+ * releases it. Other processes are fine: their waits do not block ours.
  */
 export class SqliteDatabase implements SqlDatabase {
   readonly dialect = 'sqlite';
   readonly raw: Database;
+  readonly location: string;
   private readonly statements = new Map<string, Statement>();
   private readonly direct: SqlExecutor;
-  private pending: Unit[] = [];
+  /** Durable and relaxed transactions commit in separate batches: the sync level is per commit. */
+  private readonly pending = { durable: [] as Unit[], relaxed: [] as Unit[] };
+  private readonly synchronous: 'FULL' | 'NORMAL';
   private flushing: Promise<void> | undefined;
   private scheduled = false;
 
   constructor(file: string, options: SqliteOpenOptions = {}) {
     this.raw = openSqlite(file, options);
+    this.location = this.raw.name;
+    this.synchronous = options.synchronous === 'normal' ? 'NORMAL' : 'FULL';
     const execute = this.statement.bind(this);
     this.direct = {
       dialect: 'sqlite',
@@ -58,9 +68,10 @@ export class SqliteDatabase implements SqlDatabase {
     return this.direct.run(sql, params);
   }
 
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      const queue = options.durable === false ? this.pending.relaxed : this.pending.durable;
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => void this.flush());
@@ -89,10 +100,16 @@ export class SqliteDatabase implements SqlDatabase {
   private async flush(): Promise<void> {
     await this.idle();
     this.scheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    this.flushing = this.commit(batch);
+    const relaxed = this.pending.relaxed.splice(0);
+    const durable = this.pending.durable.splice(0);
+    this.flushing = (async () => {
+      if (relaxed.length > 0) {
+        this.raw.pragma('synchronous = NORMAL');
+        await this.commit(relaxed);
+        this.raw.pragma(`synchronous = ${this.synchronous}`);
+      }
+      if (durable.length > 0) await this.commit(durable);
+    })();
     await this.flushing;
     this.flushing = undefined;
   }

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
-import { migrate } from '../database.js';
 
 export type KeyRole = 'api' | 'admin';
 
@@ -16,16 +15,15 @@ export interface IssuedKey extends Principal {
   secret: string;
 }
 
-const MIGRATIONS = [
-  `CREATE TABLE api_keys (
+/** The keys live in a small SQLite file of the platform's own (`auth.db`), shared by the processes of one machine. */
+const SCHEMA = `CREATE TABLE IF NOT EXISTS api_keys (
      id         TEXT PRIMARY KEY,
      account_id TEXT NOT NULL,
      role       TEXT NOT NULL CHECK (role IN ('api', 'admin')),
      hash       TEXT NOT NULL UNIQUE,
      hint       TEXT NOT NULL,
      created_at TEXT NOT NULL
-   )`,
-];
+   )`;
 
 /**
  * API and admin keys, kept as SHA-256 hashes in the platform's own database (`auth.db`), which
@@ -39,7 +37,7 @@ export class ApiKeyStore {
   private readonly cache = new Map<string, Principal>();
 
   constructor(db: Database) {
-    migrate(db, 'auth', MIGRATIONS);
+    db.exec(SCHEMA);
     this.insert = db.prepare(
       'INSERT INTO api_keys (id, account_id, role, hash, hint, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     );

@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.js';
 import { bucketStart, GRANULARITIES, type Granularity } from './buckets.js';
 
 export const ANALYTICS_MIGRATIONS = [
@@ -6,13 +6,13 @@ export const ANALYTICS_MIGRATIONS = [
      account_id      TEXT NOT NULL,
      granularity     TEXT NOT NULL CHECK (granularity IN ('minute', 'day')),
      currency        TEXT NOT NULL,
-     bucket_start    INTEGER NOT NULL,
-     succeeded_count INTEGER NOT NULL DEFAULT 0,
-     failed_count    INTEGER NOT NULL DEFAULT 0,
-     gross_amount    INTEGER NOT NULL DEFAULT 0,
-     refunded_amount INTEGER NOT NULL DEFAULT 0,
+     bucket_start    BIGINT NOT NULL,
+     succeeded_count BIGINT NOT NULL DEFAULT 0,
+     failed_count    BIGINT NOT NULL DEFAULT 0,
+     gross_amount    BIGINT NOT NULL DEFAULT 0,
+     refunded_amount BIGINT NOT NULL DEFAULT 0,
      PRIMARY KEY (account_id, granularity, currency, bucket_start)
-   ) WITHOUT ROWID;`,
+   )`,
 ];
 
 /** What one payment event adds to its account's counters, at the instant it happened. */
@@ -47,50 +47,57 @@ export interface BucketCounts extends CurrencyCounts {
  * rows instead of scanning payments. Totals come from the day rows, which hold every event.
  */
 export class CounterStore {
-  private readonly add: Statement;
-  private readonly totalsOf: Statement;
-  private readonly bucketsOf: Statement;
+  constructor(private readonly db: SqlDatabase) {}
 
-  constructor(db: Database) {
-    this.add = db.prepare(`
-      INSERT INTO payment_counters (account_id, granularity, currency, bucket_start,
-                                    succeeded_count, failed_count, gross_amount, refunded_amount)
-      VALUES (@accountId, @granularity, @currency, @bucketStart, @succeeded, @failed, @gross, @refunded)
-      ON CONFLICT (account_id, granularity, currency, bucket_start) DO UPDATE SET
-        succeeded_count = succeeded_count + excluded.succeeded_count,
-        failed_count    = failed_count + excluded.failed_count,
-        gross_amount    = gross_amount + excluded.gross_amount,
-        refunded_amount = refunded_amount + excluded.refunded_amount`);
-    this.totalsOf = db.prepare(`
-      SELECT currency, sum(succeeded_count) AS succeeded_count, sum(failed_count) AS failed_count,
-             sum(gross_amount) AS gross_amount, sum(refunded_amount) AS refunded_amount
-      FROM payment_counters WHERE account_id = ? AND granularity = 'day'
-      GROUP BY currency ORDER BY currency`);
-    this.bucketsOf = db.prepare(`
-      SELECT currency, bucket_start, succeeded_count, failed_count, gross_amount, refunded_amount
-      FROM payment_counters
-      WHERE account_id = @accountId AND granularity = @granularity AND bucket_start >= @from AND bucket_start < @to
-      ORDER BY currency, bucket_start`);
-  }
-
-  /** Synchronous, so it can run inside the inbox's transaction. */
-  apply(delta: CounterDelta): void {
+  /** Runs in the caller's transaction (the inbox's), so the counts and the inbox record commit together. */
+  async apply(tx: SqlExecutor, delta: CounterDelta): Promise<void> {
     for (const granularity of GRANULARITIES) {
-      this.add.run({ ...delta, granularity, bucketStart: bucketStart(delta.atMs, granularity) });
+      await tx.run(
+        `INSERT INTO payment_counters (account_id, granularity, currency, bucket_start,
+                                       succeeded_count, failed_count, gross_amount, refunded_amount)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account_id, granularity, currency, bucket_start) DO UPDATE SET
+           succeeded_count = payment_counters.succeeded_count + excluded.succeeded_count,
+           failed_count    = payment_counters.failed_count + excluded.failed_count,
+           gross_amount    = payment_counters.gross_amount + excluded.gross_amount,
+           refunded_amount = payment_counters.refunded_amount + excluded.refunded_amount`,
+        [
+          delta.accountId,
+          granularity,
+          delta.currency,
+          bucketStart(delta.atMs, granularity),
+          delta.succeeded,
+          delta.failed,
+          delta.gross,
+          delta.refunded,
+        ],
+      );
     }
   }
 
-  totals(accountId: string): CurrencyCounts[] {
-    return this.totalsOf.all(accountId) as CurrencyCounts[];
+  totals(accountId: string): Promise<CurrencyCounts[]> {
+    return this.db.all<CurrencyCounts>(
+      `SELECT currency, sum(succeeded_count) AS succeeded_count, sum(failed_count) AS failed_count,
+              sum(gross_amount) AS gross_amount, sum(refunded_amount) AS refunded_amount
+       FROM payment_counters WHERE account_id = ? AND granularity = 'day'
+       GROUP BY currency ORDER BY currency`,
+      [accountId],
+    );
   }
 
   /** The non-empty buckets overlapping [fromMs, toMs), per currency then time. */
-  buckets(options: { accountId: string; granularity: Granularity; fromMs: number; toMs: number }): BucketCounts[] {
-    return this.bucketsOf.all({
-      accountId: options.accountId,
-      granularity: options.granularity,
-      from: bucketStart(options.fromMs, options.granularity),
-      to: options.toMs,
-    }) as BucketCounts[];
+  buckets(options: {
+    accountId: string;
+    granularity: Granularity;
+    fromMs: number;
+    toMs: number;
+  }): Promise<BucketCounts[]> {
+    return this.db.all<BucketCounts>(
+      `SELECT currency, bucket_start, succeeded_count, failed_count, gross_amount, refunded_amount
+       FROM payment_counters
+       WHERE account_id = ? AND granularity = ? AND bucket_start >= ? AND bucket_start < ?
+       ORDER BY currency, bucket_start`,
+      [options.accountId, options.granularity, bucketStart(options.fromMs, options.granularity), options.toMs],
+    );
   }
 }

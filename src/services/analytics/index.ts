@@ -1,5 +1,5 @@
 import { paymentEvents } from '../../contracts/payment-events.js';
-import { SqliteInbox } from '../../messaging/inbox/sqlite-inbox.js';
+import { Inbox } from '../../messaging/inbox/inbox.js';
 import type { Subscription } from '../../messaging/index.js';
 import type { HttpServer } from '../../platform/http/server.js';
 import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';
@@ -11,10 +11,10 @@ import { registerSummaryRoute } from './summary-route.js';
  * Payment analytics off the critical path: counts, volumes and success rates per account,
  * currency, minute and day, from the payment events, each counted once.
  */
-export function createAnalytics(context: ServiceContext): Service {
-  const db = context.database(ANALYTICS_MIGRATIONS);
+export async function createAnalytics(context: ServiceContext): Promise<Service> {
+  const db = await context.database(ANALYTICS_MIGRATIONS);
   const counters = new CounterStore(db);
-  const inbox = new SqliteInbox(db);
+  const inbox = await Inbox.open(db);
   let subscription: Subscription | undefined;
 
   return {

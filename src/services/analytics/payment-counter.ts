@@ -1,5 +1,5 @@
 import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
-import type { SqliteInbox } from '../../messaging/inbox/sqlite-inbox.js';
+import type { Inbox } from '../../messaging/inbox/inbox.js';
 import type { EventOf, Subscription, Transport } from '../../messaging/index.js';
 import type { Faults } from '../../platform/faults.js';
 import type { CounterDelta, CounterStore } from './counter-store.js';
@@ -28,7 +28,7 @@ export function deltaOf(event: EventOf<PaymentEventType>): CounterDelta {
 
 export interface PaymentCounterOptions {
   transport: Pick<Transport, 'subscribe'>;
-  inbox: SqliteInbox;
+  inbox: Inbox;
   counters: CounterStore;
   faults: Pick<Faults, 'disturb'>;
 }
@@ -40,7 +40,7 @@ export function subscribePaymentCounter(options: PaymentCounterOptions): Promise
     events: paymentEvents,
     handler: async (message) => {
       await options.faults.disturb(message.signal);
-      await options.inbox.once(message, () => options.counters.apply(deltaOf(message.event)));
+      await options.inbox.once(message, (tx) => options.counters.apply(tx, deltaOf(message.event)));
     },
   });
 }

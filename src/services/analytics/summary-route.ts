@@ -119,18 +119,21 @@ export function registerSummaryRoute(app: HttpServer, options: SummaryRouteOptio
         return {
           object: 'analytics_summary' as const,
           account_id: accountId,
-          totals: counters.totals(accountId).map(({ currency, ...counts }) => ({ currency, ...figuresOf(counts) })),
-          series: window ? seriesOf(counters, accountId, window) : null,
+          totals: (await counters.totals(accountId)).map(({ currency, ...counts }) => ({
+            currency,
+            ...figuresOf(counts),
+          })),
+          series: window ? await seriesOf(counters, accountId, window) : null,
         };
       },
     );
   });
 }
 
-function seriesOf(counters: CounterStore, accountId: string, window: SeriesWindow) {
+async function seriesOf(counters: CounterStore, accountId: string, window: SeriesWindow) {
   const starts = bucketStarts(window);
   const byCurrency = new Map<string, Map<number, Counts>>();
-  for (const { currency, bucket_start, ...counts } of counters.buckets({ accountId, ...window })) {
+  for (const { currency, bucket_start, ...counts } of await counters.buckets({ accountId, ...window })) {
     const buckets = byCurrency.get(currency) ?? new Map<number, Counts>();
     buckets.set(bucket_start, counts);
     byCurrency.set(currency, buckets);

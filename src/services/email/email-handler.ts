@@ -22,7 +22,7 @@ export function createEmailHandler(options: EmailHandlerOptions): Handler<Paymen
   const { faults, sentEmails, mailer, logger } = options;
   return async ({ event, signal }) => {
     await faults.disturb(signal);
-    if (sentEmails.has(event.id)) {
+    if (await sentEmails.has(event.id)) {
       logger.debug({ eventId: event.id, type: event.type }, 'email already sent for this event; redelivery skipped');
       return;
     }

@@ -39,14 +39,17 @@ export type EmailServiceOptionsInput = Partial<Omit<EmailServiceOptions, 'backof
 };
 
 /** The email service: receipts for payment events, over SMTP, or as .eml files when no SMTP_URL is set. */
-export function createEmailService(context: ServiceContext, options: EmailServiceOptionsInput = {}): Service {
+export async function createEmailService(
+  context: ServiceContext,
+  options: EmailServiceOptionsInput = {},
+): Promise<Service> {
   const settings: EmailServiceOptions = {
     ...EMAIL_SERVICE_DEFAULTS,
     ...options,
     backoff: { ...EMAIL_SERVICE_DEFAULTS.backoff, ...options.backoff },
   };
   const { config, logger } = context;
-  const sentEmails = new SentEmails(context.database(EMAIL_MIGRATIONS));
+  const sentEmails = new SentEmails(await context.database(EMAIL_MIGRATIONS));
   const mailer: Mailer = config.SMTP_URL
     ? createSmtpMailer({
         url: config.SMTP_URL,

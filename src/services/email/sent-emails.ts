@@ -1,5 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3';
-import { GroupCommit } from '../../messaging/group-commit.js';
+import type { SqlDatabase } from '../../messaging/sql/sql-database.js';
 
 export const EMAIL_MIGRATIONS = [
   `CREATE TABLE sent_emails (
@@ -7,7 +6,7 @@ export const EMAIL_MIGRATIONS = [
      message_id TEXT NOT NULL,
      recipient  TEXT NOT NULL,
      sent_at    TEXT NOT NULL
-   ) WITHOUT ROWID;`,
+   )`,
 ];
 
 export interface SentEmail {
@@ -19,27 +18,19 @@ export interface SentEmail {
 
 /** The emails this service has handed over, by event id: what makes a redelivered event send nothing. */
 export class SentEmails {
-  private readonly lookup: Statement;
-  private readonly insert: Statement;
-  /** Concurrent sends share one commit: one fsync per batch of receipts, not one per receipt. */
-  private readonly commits: GroupCommit;
+  constructor(private readonly db: SqlDatabase) {}
 
-  constructor(db: Database) {
-    this.commits = new GroupCommit(db);
-    this.lookup = db.prepare('SELECT 1 FROM sent_emails WHERE event_id = ?').pluck();
-    this.insert = db.prepare(
-      'INSERT OR IGNORE INTO sent_emails (event_id, message_id, recipient, sent_at) VALUES (?, ?, ?, ?)',
-    );
+  async has(eventId: string): Promise<boolean> {
+    return (await this.db.get('SELECT 1 AS found FROM sent_emails WHERE event_id = ?', [eventId])) !== undefined;
   }
 
-  has(eventId: string): boolean {
-    return this.lookup.get(eventId) !== undefined;
-  }
-
-  /** Resolves once the record is durable. */
+  /** Resolves once the record is durable; concurrent sends share one commit on SQLite. */
   async record(sent: SentEmail): Promise<void> {
-    await this.commits.run(() =>
-      this.insert.run(sent.eventId, sent.messageId, sent.recipient, sent.sentAt.toISOString()),
+    await this.db.transaction((tx) =>
+      tx.run(
+        'INSERT INTO sent_emails (event_id, message_id, recipient, sent_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        [sent.eventId, sent.messageId, sent.recipient, sent.sentAt.toISOString()],
+      ),
     );
   }
 }

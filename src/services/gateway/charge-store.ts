@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { SqlDatabase } from '../../messaging/sql/sql-database.js';
 
 export const GATEWAY_MIGRATIONS = [
   `CREATE TABLE charges (
@@ -6,21 +6,21 @@ export const GATEWAY_MIGRATIONS = [
      idempotency_key  TEXT NOT NULL UNIQUE,
      request_hash     TEXT NOT NULL,
      status           TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
-     amount           INTEGER NOT NULL,
+     amount           BIGINT NOT NULL,
      currency         TEXT NOT NULL,
      description      TEXT,
      brand            TEXT NOT NULL,
      last4            TEXT NOT NULL,
      token            TEXT NOT NULL,
      failure_code     TEXT,
-     amount_refunded  INTEGER NOT NULL DEFAULT 0,
+     amount_refunded  BIGINT NOT NULL DEFAULT 0,
      created_at       TEXT NOT NULL
    );
    CREATE TABLE refunds (
      id              TEXT PRIMARY KEY,
      charge_id       TEXT NOT NULL REFERENCES charges (id),
      idempotency_key TEXT NOT NULL UNIQUE,
-     amount          INTEGER NOT NULL,
+     amount          BIGINT NOT NULL,
      created_at      TEXT NOT NULL
    );`,
 ];
@@ -50,50 +50,74 @@ export interface RefundRow {
   created_at: string;
 }
 
+const CHARGE_COLUMNS =
+  'id, idempotency_key, request_hash, status, amount, currency, description, brand, last4, token, failure_code, amount_refunded, created_at';
+
 export class ChargeStore {
-  private readonly byKey: Statement;
-  private readonly byId: Statement;
-  private readonly insertCharge: Statement;
-  private readonly refundByKey: Statement;
-  private readonly insertRefund: Statement;
-  private readonly addRefunded: Statement;
+  constructor(private readonly db: SqlDatabase) {}
 
-  constructor(private readonly db: Database) {
-    this.byKey = db.prepare('SELECT * FROM charges WHERE idempotency_key = ?');
-    this.byId = db.prepare('SELECT * FROM charges WHERE id = ?');
-    this.insertCharge = db.prepare(`
-      INSERT INTO charges (id, idempotency_key, request_hash, status, amount, currency, description, brand, last4,
-                           token, failure_code, amount_refunded, created_at)
-      VALUES (@id, @idempotency_key, @request_hash, @status, @amount, @currency, @description, @brand, @last4,
-              @token, @failure_code, @amount_refunded, @created_at)`);
-    this.refundByKey = db.prepare('SELECT * FROM refunds WHERE idempotency_key = ?');
-    this.insertRefund = db.prepare(
-      'INSERT INTO refunds (id, charge_id, idempotency_key, amount, created_at) VALUES (@id, @charge_id, @idempotency_key, @amount, @created_at)',
+  findByKey(idempotencyKey: string): Promise<ChargeRow | undefined> {
+    return this.db.get<ChargeRow>('SELECT * FROM charges WHERE idempotency_key = ?', [idempotencyKey]);
+  }
+
+  get(id: string): Promise<ChargeRow | undefined> {
+    return this.db.get<ChargeRow>('SELECT * FROM charges WHERE id = ?', [id]);
+  }
+
+  /** Inserts the charge unless one with its idempotency key exists; returns the stored one either way. */
+  async insertOnce(charge: ChargeRow): Promise<{ row: ChargeRow; created: boolean }> {
+    const { changes } = await this.db.transaction(
+      (tx) =>
+        tx.run(
+          `INSERT INTO charges (${CHARGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (idempotency_key) DO NOTHING`,
+          [
+            charge.id,
+            charge.idempotency_key,
+            charge.request_hash,
+            charge.status,
+            charge.amount,
+            charge.currency,
+            charge.description,
+            charge.brand,
+            charge.last4,
+            charge.token,
+            charge.failure_code,
+            charge.amount_refunded,
+            charge.created_at,
+          ],
+        ),
+      { durable: false },
     );
-    this.addRefunded = db.prepare('UPDATE charges SET amount_refunded = amount_refunded + ? WHERE id = ?');
+    if (changes === 1) return { row: charge, created: true };
+    const existing = await this.findByKey(charge.idempotency_key);
+    if (!existing) throw new Error(`charge with key ${charge.idempotency_key} neither inserted nor found`);
+    return { row: existing, created: false };
   }
 
-  findByKey(idempotencyKey: string): ChargeRow | undefined {
-    return this.byKey.get(idempotencyKey) as ChargeRow | undefined;
+  findRefund(idempotencyKey: string): Promise<RefundRow | undefined> {
+    return this.db.get<RefundRow>('SELECT * FROM refunds WHERE idempotency_key = ?', [idempotencyKey]);
   }
 
-  get(id: string): ChargeRow | undefined {
-    return this.byId.get(id) as ChargeRow | undefined;
-  }
-
-  insert(charge: ChargeRow): void {
-    this.insertCharge.run(charge);
-  }
-
-  findRefund(idempotencyKey: string): RefundRow | undefined {
-    return this.refundByKey.get(idempotencyKey) as RefundRow | undefined;
-  }
-
-  /** Records the refund and raises the charge's refunded total in one transaction. */
-  refund(refund: RefundRow): void {
-    this.db.transaction(() => {
-      this.insertRefund.run(refund);
-      this.addRefunded.run(refund.amount, refund.charge_id);
-    })();
+  /**
+   * Records the refund and raises the charge's refunded total in one transaction, unless that
+   * would refund more than was captured: then false and nothing changes.
+   */
+  refund(refund: RefundRow): Promise<boolean> {
+    return this.db.transaction(
+      async (tx) => {
+        const { changes } = await tx.run(
+          'UPDATE charges SET amount_refunded = amount_refunded + ? WHERE id = ? AND amount_refunded + ? <= amount',
+          [refund.amount, refund.charge_id, refund.amount],
+        );
+        if (changes === 0) return false;
+        await tx.run(
+          'INSERT INTO refunds (id, charge_id, idempotency_key, amount, created_at) VALUES (?, ?, ?, ?, ?)',
+          [refund.id, refund.charge_id, refund.idempotency_key, refund.amount, refund.created_at],
+        );
+        return true;
+      },
+      { durable: false },
+    );
   }
 }

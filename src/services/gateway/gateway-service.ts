@@ -77,10 +77,10 @@ function toCharge(row: ChargeRow): Charge {
 const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`;
 const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
-export function createGateway(context: Pick<ServiceContext, 'config' | 'faults' | 'database'>): Service {
+export async function createGateway(context: Pick<ServiceContext, 'config' | 'faults' | 'database'>): Promise<Service> {
   // A simulator of someone else's system: surviving a crash of this process is enough, so its
   // commits do not wait for the disk and do not slow the critical path they stand in for.
-  const store = new ChargeStore(context.database(GATEWAY_MIGRATIONS, { synchronous: 'normal' }));
+  const store = new ChargeStore(await context.database(GATEWAY_MIGRATIONS, { synchronous: 'normal' }));
   const { faults } = context;
   const expectedKey = Buffer.from(`Bearer ${context.config.GATEWAY_KEY}`);
 
@@ -111,20 +111,15 @@ export function createGateway(context: Pick<ServiceContext, 'config' | 'faults' 
           const { card, ...rest } = request.body;
           const token = cardToken(card, context.config.GATEWAY_KEY);
           const requestHash = hashOf({ ...rest, description: rest.description ?? null, token });
-          let row = store.findByKey(key);
+          let row = await store.findByKey(key);
           if (row && row.request_hash !== requestHash) {
-            throw new ApiError(
-              400,
-              'idempotency_error',
-              'idempotency_key_reused',
-              'This idempotency key was used with different parameters',
-            );
+            throw keyReused();
           }
           if (row) {
             reply.header('idempotent-replayed', 'true');
           } else {
             const decline = assessCard(card);
-            row = {
+            const stored = await store.insertOnce({
               id: id('ch'),
               idempotency_key: key,
               request_hash: requestHash,
@@ -138,10 +133,16 @@ export function createGateway(context: Pick<ServiceContext, 'config' | 'faults' 
               failure_code: decline ?? null,
               amount_refunded: 0,
               created_at: new Date().toISOString(),
-            };
-            store.insert(row);
-            // The charge is done; only its answer is late, as when a real provider times out.
-            if (faults.shouldHang()) await faults.hang();
+            });
+            row = stored.row;
+            if (!stored.created) {
+              // A concurrent request with the same key won the insert: answer as its replay.
+              if (row.request_hash !== requestHash) throw keyReused();
+              reply.header('idempotent-replayed', 'true');
+            } else if (faults.shouldHang()) {
+              // The charge is done; only its answer is late, as when a real provider times out.
+              await faults.hang();
+            }
           }
           const charge = toCharge(row);
           if (charge.status === 'succeeded') return reply.code(201).send(charge);
@@ -166,7 +167,7 @@ export function createGateway(context: Pick<ServiceContext, 'config' | 'faults' 
           },
         },
         async (request) => {
-          const row = store.findByKey(request.params.key);
+          const row = await store.findByKey(request.params.key);
           if (!row) throw notFound('charge with idempotency key', request.params.key, 'key');
           return toCharge(row);
         },
@@ -185,7 +186,7 @@ export function createGateway(context: Pick<ServiceContext, 'config' | 'faults' 
         },
         async (request, reply) => {
           const key = request.headers['idempotency-key'];
-          const existing = store.findRefund(key);
+          const existing = await store.findRefund(key);
           if (existing) {
             reply.header('idempotent-replayed', 'true');
             return reply.code(201).send({
@@ -195,7 +196,7 @@ export function createGateway(context: Pick<ServiceContext, 'config' | 'faults' 
               created: existing.created_at,
             });
           }
-          const charge = store.get(request.params.id);
+          const charge = await store.get(request.params.id);
           if (!charge) throw notFound('charge', request.params.id);
           if (charge.status !== 'succeeded') {
             throw new ApiError(
@@ -206,13 +207,7 @@ export function createGateway(context: Pick<ServiceContext, 'config' | 'faults' 
             );
           }
           if (request.body.amount > charge.amount - charge.amount_refunded) {
-            throw new ApiError(
-              400,
-              'invalid_request_error',
-              'amount_too_large',
-              `Refund of ${request.body.amount} exceeds the ${charge.amount - charge.amount_refunded} left to refund`,
-              'amount',
-            );
+            throw amountTooLarge(request.body.amount, charge.amount - charge.amount_refunded);
           }
           const refund = {
             id: id('re'),
@@ -221,7 +216,7 @@ export function createGateway(context: Pick<ServiceContext, 'config' | 'faults' 
             amount: request.body.amount,
             created_at: new Date().toISOString(),
           };
-          store.refund(refund);
+          if (!(await store.refund(refund))) throw amountTooLarge(request.body.amount, 0);
           return reply.code(201).send({
             id: refund.id,
             object: 'refund' as const,
@@ -242,6 +237,23 @@ export function createGateway(context: Pick<ServiceContext, 'config' | 'faults' 
     },
   };
 }
+
+const keyReused = () =>
+  new ApiError(
+    400,
+    'idempotency_error',
+    'idempotency_key_reused',
+    'This idempotency key was used with different parameters',
+  );
+
+const amountTooLarge = (amount: number, left: number) =>
+  new ApiError(
+    400,
+    'invalid_request_error',
+    'amount_too_large',
+    `Refund of ${amount} exceeds the ${left} left to refund`,
+    'amount',
+  );
 
 export const gatewayModule: ServiceModule = {
   name: 'gateway',

@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { SqlDatabase } from '../../messaging/sql/sql-database.js';
 
 /** Where one event stands with one endpoint: the record that keeps a retry from re-sending to those already served. */
 export interface DeliveryRecord {
@@ -23,59 +23,57 @@ interface DeliveryRow {
   delivered_at: string | null;
 }
 
-export class DeliveryStore {
-  private readonly ofEvent: Statement;
-  private readonly insertPending: Statement;
-  private readonly markDelivered: Statement;
-  private readonly markFailed: Statement;
+const OF_EVENT = 'SELECT * FROM webhook_deliveries WHERE event_id = ? ORDER BY created_at, endpoint_id';
 
-  constructor(private readonly db: Database) {
-    this.ofEvent = db.prepare('SELECT * FROM webhook_deliveries WHERE event_id = ? ORDER BY created_at, endpoint_id');
-    this.insertPending = db.prepare(
-      `INSERT OR IGNORE INTO webhook_deliveries (event_id, endpoint_id, status, created_at)
-       VALUES (?, ?, 'pending', ?)`,
-    );
-    this.markDelivered = db.prepare(
-      `UPDATE webhook_deliveries
-       SET status = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ?
-       WHERE event_id = ? AND endpoint_id = ?`,
-    );
-    this.markFailed = db.prepare(
-      `UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = ?, last_error = ?
-       WHERE event_id = ? AND endpoint_id = ?`,
-    );
-  }
+export class DeliveryStore {
+  constructor(private readonly db: SqlDatabase) {}
 
   /**
    * The endpoints this event still has to reach. The first handling of an event fixes its
    * recipients among `subscribed`; later attempts only narrow them, so an endpoint added while the
    * event is being retried does not get an event older than itself, and one already served is skipped.
    */
-  pending(input: { eventId: string; subscribed: readonly string[] }): Set<string> {
-    return this.db
-      .transaction(() => {
-        let rows = this.ofEvent.all(input.eventId) as DeliveryRow[];
-        if (rows.length === 0) {
-          const now = new Date().toISOString();
-          for (const endpointId of input.subscribed) this.insertPending.run(input.eventId, endpointId, now);
-          rows = this.ofEvent.all(input.eventId) as DeliveryRow[];
+  pending(input: { eventId: string; subscribed: readonly string[] }): Promise<Set<string>> {
+    return this.db.transaction(async (tx) => {
+      let rows = await tx.all<DeliveryRow>(OF_EVENT, [input.eventId]);
+      if (rows.length === 0) {
+        const now = new Date().toISOString();
+        for (const endpointId of input.subscribed) {
+          await tx.run(
+            `INSERT INTO webhook_deliveries (event_id, endpoint_id, status, created_at) VALUES (?, ?, 'pending', ?)
+             ON CONFLICT DO NOTHING`,
+            [input.eventId, endpointId, now],
+          );
         }
-        return new Set(rows.filter((row) => row.status === 'pending').map((row) => row.endpoint_id));
-      })
-      .immediate();
+        rows = await tx.all<DeliveryRow>(OF_EVENT, [input.eventId]);
+      }
+      return new Set(rows.filter((row) => row.status === 'pending').map((row) => row.endpoint_id));
+    });
   }
 
-  delivered(input: { eventId: string; endpointId: string; status: number }): void {
-    this.markDelivered.run(input.status, new Date().toISOString(), input.eventId, input.endpointId);
+  async delivered(input: { eventId: string; endpointId: string; status: number }): Promise<void> {
+    await this.db.transaction((tx) =>
+      tx.run(
+        `UPDATE webhook_deliveries
+         SET status = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ?
+         WHERE event_id = ? AND endpoint_id = ?`,
+        [input.status, new Date().toISOString(), input.eventId, input.endpointId],
+      ),
+    );
   }
 
-  failed(input: { eventId: string; endpointId: string; status: number | null; error: string }): void {
-    this.markFailed.run(input.status, input.error, input.eventId, input.endpointId);
+  async failed(input: { eventId: string; endpointId: string; status: number | null; error: string }): Promise<void> {
+    await this.db.transaction((tx) =>
+      tx.run(
+        'UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = ?, last_error = ? WHERE event_id = ? AND endpoint_id = ?',
+        [input.status, input.error, input.eventId, input.endpointId],
+      ),
+    );
   }
 
   /** Every endpoint's record for one event: what the dashboard shows as "webhooks: retrying (attempt 3)". */
-  forEvent(eventId: string): DeliveryRecord[] {
-    return (this.ofEvent.all(eventId) as DeliveryRow[]).map((row) => ({
+  async forEvent(eventId: string): Promise<DeliveryRecord[]> {
+    return (await this.db.all<DeliveryRow>(OF_EVENT, [eventId])).map((row) => ({
       eventId: row.event_id,
       endpointId: row.endpoint_id,
       status: row.status,

@@ -82,7 +82,7 @@ export function registerEndpointRoutes(scope: HttpServer, options: { endpoints: 
       const { accountId } = principalOf(request);
       let endpoint: WebhookEndpoint;
       try {
-        endpoint = endpoints.create({
+        endpoint = await endpoints.create({
           accountId,
           url: request.body.url,
           enabledEvents: [...new Set(request.body.enabled_events)],
@@ -108,7 +108,7 @@ export function registerEndpointRoutes(scope: HttpServer, options: { endpoints: 
     },
     async (request) => ({
       object: 'list' as const,
-      data: endpoints.list(principalOf(request).accountId).map(toEndpoint),
+      data: (await endpoints.list(principalOf(request).accountId)).map(toEndpoint),
       has_more: false,
     }),
   );
@@ -126,7 +126,9 @@ export function registerEndpointRoutes(scope: HttpServer, options: { endpoints: 
     async (request) => {
       const { id } = request.params;
       // Another account's endpoint is answered like a missing one: ids reveal nothing across accounts.
-      if (!endpoints.delete({ accountId: principalOf(request).accountId, id })) throw notFound('webhook endpoint', id);
+      if (!(await endpoints.delete({ accountId: principalOf(request).accountId, id }))) {
+        throw notFound('webhook endpoint', id);
+      }
       return { id, object: 'webhook_endpoint' as const, deleted: true as const };
     },
   );

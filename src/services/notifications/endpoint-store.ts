@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Database, Statement } from 'better-sqlite3';
+import type { SqlDatabase } from '../../messaging/sql/sql-database.js';
 
 /** Past this many endpoints an account is refused another: each one costs a request per event. */
 export const MAX_ENDPOINTS_PER_ACCOUNT = 16;
@@ -31,25 +31,10 @@ const newId = (prefix: string, bytes: number) => `${prefix}_${randomBytes(bytes)
 
 /** Webhook endpoints per account. The secret stays in this database: signing needs it in clear. */
 export class EndpointStore {
-  private readonly insert: Statement;
-  private readonly countOf: Statement;
-  private readonly byAccount: Statement;
-  private readonly remove: Statement;
-  private readonly removeDeliveries: Statement;
-
-  constructor(private readonly db: Database) {
-    this.insert = db.prepare(
-      `INSERT INTO webhook_endpoints (id, account_id, url, enabled_events, secret, created_at)
-       VALUES (@id, @account_id, @url, @enabled_events, @secret, @created_at)`,
-    );
-    this.countOf = db.prepare('SELECT count(*) FROM webhook_endpoints WHERE account_id = ?').pluck();
-    this.byAccount = db.prepare('SELECT * FROM webhook_endpoints WHERE account_id = ? ORDER BY created_at, id');
-    this.remove = db.prepare('DELETE FROM webhook_endpoints WHERE id = ? AND account_id = ?');
-    this.removeDeliveries = db.prepare('DELETE FROM webhook_deliveries WHERE endpoint_id = ?');
-  }
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Creates an endpoint with a new secret; throws `EndpointLimitError` when the account has its maximum. */
-  create(input: { accountId: string; url: string; enabledEvents: string[] }): WebhookEndpoint {
+  async create(input: { accountId: string; url: string; enabledEvents: string[] }): Promise<WebhookEndpoint> {
     const endpoint: WebhookEndpoint = {
       id: newId('we', 12),
       accountId: input.accountId,
@@ -58,43 +43,56 @@ export class EndpointStore {
       secret: newId('whsec', 24),
       createdAt: new Date().toISOString(),
     };
-    // Immediate: the count and the insert see the same state, even with another process writing.
-    this.db
-      .transaction(() => {
-        if ((this.countOf.get(input.accountId) as number) >= MAX_ENDPOINTS_PER_ACCOUNT) {
-          throw new EndpointLimitError(
-            `An account can have at most ${MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints; delete one first`,
-          );
-        }
-        this.insert.run({
-          id: endpoint.id,
-          account_id: endpoint.accountId,
-          url: endpoint.url,
-          enabled_events: JSON.stringify(endpoint.enabledEvents),
-          secret: endpoint.secret,
-          created_at: endpoint.createdAt,
-        });
-      })
-      .immediate();
+    // Insert, then count in the same transaction: one over the limit rolls its own insert back.
+    await this.db.transaction(async (tx) => {
+      await tx.run(
+        'INSERT INTO webhook_endpoints (id, account_id, url, enabled_events, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        [
+          endpoint.id,
+          endpoint.accountId,
+          endpoint.url,
+          JSON.stringify(endpoint.enabledEvents),
+          endpoint.secret,
+          endpoint.createdAt,
+        ],
+      );
+      const row = await tx.get<{ n: number }>('SELECT count(*) AS n FROM webhook_endpoints WHERE account_id = ?', [
+        input.accountId,
+      ]);
+      if (Number(row?.n) > MAX_ENDPOINTS_PER_ACCOUNT) {
+        throw new EndpointLimitError(
+          `An account can have at most ${MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints; delete one first`,
+        );
+      }
+    });
     return endpoint;
   }
 
-  list(accountId: string): WebhookEndpoint[] {
-    return (this.byAccount.all(accountId) as EndpointRow[]).map(fromRow);
+  async list(accountId: string): Promise<WebhookEndpoint[]> {
+    const rows = await this.db.all<EndpointRow>(
+      'SELECT * FROM webhook_endpoints WHERE account_id = ? ORDER BY created_at, id',
+      [accountId],
+    );
+    return rows.map(fromRow);
   }
 
   /** The account's endpoints that asked for this event type. */
-  subscribedTo(accountId: string, eventType: string): WebhookEndpoint[] {
-    return this.list(accountId).filter((e) => e.enabledEvents.includes('*') || e.enabledEvents.includes(eventType));
+  async subscribedTo(accountId: string, eventType: string): Promise<WebhookEndpoint[]> {
+    return (await this.list(accountId)).filter(
+      (e) => e.enabledEvents.includes('*') || e.enabledEvents.includes(eventType),
+    );
   }
 
   /** Deletes the account's endpoint and its delivery records; false when the account has no such endpoint. */
-  delete(input: { accountId: string; id: string }): boolean {
-    return this.db.transaction(() => {
-      const removed = this.remove.run(input.id, input.accountId).changes > 0;
-      if (removed) this.removeDeliveries.run(input.id);
-      return removed;
-    })();
+  delete(input: { accountId: string; id: string }): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const { changes } = await tx.run('DELETE FROM webhook_endpoints WHERE id = ? AND account_id = ?', [
+        input.id,
+        input.accountId,
+      ]);
+      if (changes > 0) await tx.run('DELETE FROM webhook_deliveries WHERE endpoint_id = ?', [input.id]);
+      return changes > 0;
+    });
   }
 }
 

@@ -51,12 +51,12 @@ export interface NotificationsService extends Service {
 }
 
 /** Merchant webhooks and the dashboard's live stream: two consumers of the payment events. */
-export function createNotifications(
+export async function createNotifications(
   context: Pick<ServiceContext, 'database' | 'transport' | 'keys' | 'faults' | 'logger'>,
   options: Partial<NotificationsOptions> = {},
-): NotificationsService {
+): Promise<NotificationsService> {
   const settings: NotificationsOptions = { ...NOTIFICATIONS_DEFAULTS, ...options };
-  const db = context.database(NOTIFICATIONS_MIGRATIONS);
+  const db = await context.database(NOTIFICATIONS_MIGRATIONS);
   const endpoints = new EndpointStore(db);
   const deliveries = new DeliveryStore(db);
   const hub = new LiveHub({ keepAliveMs: settings.keepAliveMs, maxBufferedBytes: settings.maxBufferedBytes });

@@ -31,8 +31,8 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
     await options.faults.disturb(message.signal);
     const { event } = message;
     const accountId = event.data.account_id;
-    const subscribed = endpoints.subscribedTo(accountId, event.type);
-    const pending = deliveries.pending({ eventId: event.id, subscribed: subscribed.map((e) => e.id) });
+    const subscribed = await endpoints.subscribedTo(accountId, event.type);
+    const pending = await deliveries.pending({ eventId: event.id, subscribed: subscribed.map((e) => e.id) });
     const targets = subscribed.filter((e) => pending.has(e.id));
     if (targets.length === 0) return;
     const body = JSON.stringify(toEventObject(event));
@@ -47,10 +47,10 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
         });
         const record = { eventId: event.id, endpointId: endpoint.id };
         if (result.ok) {
-          deliveries.delivered({ ...record, status: result.status });
+          await deliveries.delivered({ ...record, status: result.status });
           return undefined;
         }
-        deliveries.failed({ ...record, status: result.status, error: result.error });
+        await deliveries.failed({ ...record, status: result.status, error: result.error });
         return `${endpoint.id} ${result.error}`;
       }),
     );

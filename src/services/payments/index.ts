@@ -1,24 +1,22 @@
 import { paymentEvents } from '../../contracts/payment-events.js';
 import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';
-import { openTransactionalStore } from '../../platform/transactional-store.js';
 import { GatewayClient } from './gateway-client.js';
 import { PAYMENTS_MIGRATIONS } from './payment-store.js';
 import { Payments } from './payments.js';
 import { registerPaymentRoutes } from './routes.js';
 
-export function createPaymentsService(context: ServiceContext): Service {
+export async function createPaymentsService(context: ServiceContext): Promise<Service> {
   const { config, logger } = context;
-  const store = openTransactionalStore(context, { service: 'payments', migrations: PAYMENTS_MIGRATIONS });
+  const db = await context.database(PAYMENTS_MIGRATIONS);
   const gateway = new GatewayClient({
     baseUrl: context.gatewayUrl,
     key: config.GATEWAY_KEY,
     timeoutMs: config.GATEWAY_TIMEOUT_MS,
     halfOpenAfterMs: config.GATEWAY_BREAKER_COOLDOWN_MS,
   });
-  const payments = new Payments({
-    db: store.db,
-    fastDb: store.fastDb,
-    outbox: store.outbox,
+  const payments = await Payments.create({
+    db,
+    outbox: await context.outbox(db),
     gateway,
     logger,
     staleKeyAfterMs: Math.max(30_000, config.GATEWAY_TIMEOUT_MS * 5),
@@ -31,7 +29,6 @@ export function createPaymentsService(context: ServiceContext): Service {
     name: 'payments',
     routes: (app) => registerPaymentRoutes(app, { payments, keys: context.keys }),
     async start() {
-      store.start();
       timer = setInterval(() => {
         reconciling = reconciling.then(() =>
           payments.reconcile().catch((error) => logger.error({ err: error }, 'reconciliation failed')),
@@ -43,10 +40,7 @@ export function createPaymentsService(context: ServiceContext): Service {
       clearInterval(timer);
       await reconciling;
       await gateway.close();
-      await store.close();
     },
-    // An open breaker is not unreadiness: the service still answers, with fast 503s.
-    readiness: () => ({ database: () => store.db.open }),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { SqlExecutor } from '../../messaging/sql/sql-database.js';
 import type { Payment } from './schemas.js';
 
 export const PAYMENTS_MIGRATIONS = [
@@ -6,8 +6,8 @@ export const PAYMENTS_MIGRATIONS = [
      id               TEXT PRIMARY KEY,
      account_id       TEXT NOT NULL,
      status           TEXT NOT NULL CHECK (status IN ('processing', 'succeeded', 'failed')),
-     amount           INTEGER NOT NULL,
-     amount_refunded  INTEGER NOT NULL DEFAULT 0,
+     amount           BIGINT NOT NULL,
+     amount_refunded  BIGINT NOT NULL DEFAULT 0,
      currency         TEXT NOT NULL,
      description      TEXT,
      metadata         TEXT NOT NULL,
@@ -19,14 +19,14 @@ export const PAYMENTS_MIGRATIONS = [
      failure_code     TEXT,
      failure_message  TEXT,
      created_at       TEXT NOT NULL,
-     updated_at       INTEGER NOT NULL
+     updated_at       BIGINT NOT NULL
    );
    CREATE INDEX payments_by_account ON payments (account_id, id);
    CREATE INDEX payments_processing ON payments (updated_at) WHERE status = 'processing';
    CREATE TABLE payment_refunds (
      id          TEXT PRIMARY KEY,
      payment_id  TEXT NOT NULL REFERENCES payments (id),
-     amount      INTEGER NOT NULL,
+     amount      BIGINT NOT NULL,
      created_at  TEXT NOT NULL
    );
    CREATE INDEX payment_refunds_by_payment ON payment_refunds (payment_id);
@@ -36,13 +36,13 @@ export const PAYMENTS_MIGRATIONS = [
      request_hash    TEXT NOT NULL,
      state           TEXT NOT NULL CHECK (state IN ('in_flight', 'done')),
      resource_id     TEXT NOT NULL,
-     response_status INTEGER,
+     response_status BIGINT,
      response_body   TEXT,
-     locked_at       INTEGER NOT NULL,
-     created_at      INTEGER NOT NULL,
+     locked_at       BIGINT NOT NULL,
+     created_at      BIGINT NOT NULL,
      PRIMARY KEY (account_id, key)
-   ) WITHOUT ROWID;
-   CREATE TABLE payment_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+   );
+   CREATE TABLE payment_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)`,
 ];
 
 export interface PaymentRow {
@@ -77,98 +77,104 @@ export type Settlement =
   | { status: 'succeeded'; chargeId: string; brand: string }
   | { status: 'failed'; chargeId: string | null; brand: string | null; failureCode: string; failureMessage: string };
 
-/** The payments table and its refunds. Every method is synchronous, to run inside a caller's transaction. */
-export class PaymentStore {
-  private readonly insertRow: Statement;
-  private readonly byId: Statement;
-  private readonly page: Statement;
-  private readonly pageAfter: Statement;
-  private readonly settleRow: Statement;
-  private readonly deleteRow: Statement;
-  private readonly refundsOf: Statement;
-  private readonly insertRefund: Statement;
-  private readonly addRefunded: Statement;
-  private readonly stale: Statement;
-
-  constructor(db: Database) {
-    this.insertRow = db.prepare(`
-      INSERT INTO payments (id, account_id, status, amount, currency, description, metadata, customer_email,
-                            card_brand, card_last4, gateway_key, created_at, updated_at)
-      VALUES (@id, @account_id, 'processing', @amount, @currency, @description, @metadata, @customer_email,
-              @card_brand, @card_last4, @gateway_key, @created_at, @updated_at)`);
-    this.byId = db.prepare('SELECT * FROM payments WHERE id = ?');
-    this.page = db.prepare('SELECT * FROM payments WHERE account_id = ? ORDER BY id DESC LIMIT ?');
-    this.pageAfter = db.prepare('SELECT * FROM payments WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?');
-    this.settleRow = db.prepare(`
-      UPDATE payments SET status = @status, gateway_charge = @charge, card_brand = coalesce(@brand, card_brand),
-                          failure_code = @failureCode, failure_message = @failureMessage, updated_at = @now
-      WHERE id = @id AND status = 'processing'`);
-    this.deleteRow = db.prepare("DELETE FROM payments WHERE id = ? AND status = 'processing'");
-    this.refundsOf = db.prepare('SELECT * FROM payment_refunds WHERE payment_id = ? ORDER BY created_at, id');
-    this.insertRefund = db.prepare(
-      'INSERT INTO payment_refunds (id, payment_id, amount, created_at) VALUES (@id, @payment_id, @amount, @created_at)',
-    );
-    this.addRefunded = db.prepare(
-      'UPDATE payments SET amount_refunded = amount_refunded + ?, updated_at = ? WHERE id = ? AND amount_refunded + ? <= amount',
-    );
-    this.stale = db.prepare(
-      "SELECT * FROM payments WHERE status = 'processing' AND updated_at < ? ORDER BY updated_at LIMIT ?",
-    );
-  }
-
+/**
+ * The payments table and its refunds: plain SQL over an executor, so each method runs inside
+ * whatever transaction the caller holds.
+ */
+export const paymentStore = {
   insert(
+    ex: SqlExecutor,
     row: Omit<PaymentRow, 'status' | 'amount_refunded' | 'gateway_charge' | 'failure_code' | 'failure_message'>,
-  ): void {
-    this.insertRow.run(row);
-  }
+  ) {
+    return ex.run(
+      `INSERT INTO payments (id, account_id, status, amount, currency, description, metadata, customer_email,
+                             card_brand, card_last4, gateway_key, created_at, updated_at)
+       VALUES (?, ?, 'processing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        row.id,
+        row.account_id,
+        row.amount,
+        row.currency,
+        row.description,
+        row.metadata,
+        row.customer_email,
+        row.card_brand,
+        row.card_last4,
+        row.gateway_key,
+        row.created_at,
+        row.updated_at,
+      ],
+    );
+  },
 
-  get(id: string): PaymentRow | undefined {
-    return this.byId.get(id) as PaymentRow | undefined;
-  }
+  get(ex: SqlExecutor, id: string): Promise<PaymentRow | undefined> {
+    return ex.get<PaymentRow>('SELECT * FROM payments WHERE id = ?', [id]);
+  },
 
   /** Newest first; `after` is the last id of the previous page. */
-  list(accountId: string, limit: number, after?: string): PaymentRow[] {
-    return (after ? this.pageAfter.all(accountId, after, limit) : this.page.all(accountId, limit)) as PaymentRow[];
-  }
+  list(ex: SqlExecutor, accountId: string, limit: number, after?: string): Promise<PaymentRow[]> {
+    return after
+      ? ex.all<PaymentRow>('SELECT * FROM payments WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?', [
+          accountId,
+          after,
+          limit,
+        ])
+      : ex.all<PaymentRow>('SELECT * FROM payments WHERE account_id = ? ORDER BY id DESC LIMIT ?', [accountId, limit]);
+  },
 
   /** Moves a processing payment to its outcome; false if someone settled it first. */
-  settle(id: string, settlement: Settlement): boolean {
+  async settle(ex: SqlExecutor, id: string, settlement: Settlement): Promise<boolean> {
     const failed = settlement.status === 'failed' ? settlement : undefined;
-    return (
-      this.settleRow.run({
+    const { changes } = await ex.run(
+      `UPDATE payments SET status = ?, gateway_charge = ?, card_brand = coalesce(?, card_brand),
+                           failure_code = ?, failure_message = ?, updated_at = ?
+       WHERE id = ? AND status = 'processing'`,
+      [
+        settlement.status,
+        settlement.chargeId,
+        settlement.brand,
+        failed?.failureCode ?? null,
+        failed?.failureMessage ?? null,
+        Date.now(),
         id,
-        status: settlement.status,
-        charge: settlement.chargeId,
-        brand: settlement.brand,
-        failureCode: failed?.failureCode ?? null,
-        failureMessage: failed?.failureMessage ?? null,
-        now: Date.now(),
-      }).changes === 1
+      ],
     );
-  }
+    return changes === 1;
+  },
 
   /** Removes a payment that never reached the gateway (nothing was charged). */
-  discard(id: string): void {
-    this.deleteRow.run(id);
-  }
+  discard(ex: SqlExecutor, id: string) {
+    return ex.run("DELETE FROM payments WHERE id = ? AND status = 'processing'", [id]);
+  },
 
-  refunds(paymentId: string): RefundRow[] {
-    return this.refundsOf.all(paymentId) as RefundRow[];
-  }
+  refunds(ex: SqlExecutor, paymentId: string): Promise<RefundRow[]> {
+    return ex.all<RefundRow>('SELECT * FROM payment_refunds WHERE payment_id = ? ORDER BY created_at, id', [paymentId]);
+  },
 
   /** Records a refund unless it would exceed what was captured; false then. */
-  addRefund(refund: RefundRow): boolean {
-    const { changes } = this.addRefunded.run(refund.amount, Date.now(), refund.payment_id, refund.amount);
+  async addRefund(ex: SqlExecutor, refund: RefundRow): Promise<boolean> {
+    const { changes } = await ex.run(
+      'UPDATE payments SET amount_refunded = amount_refunded + ?, updated_at = ? WHERE id = ? AND amount_refunded + ? <= amount',
+      [refund.amount, Date.now(), refund.payment_id, refund.amount],
+    );
     if (changes === 0) return false;
-    this.insertRefund.run(refund);
+    await ex.run('INSERT INTO payment_refunds (id, payment_id, amount, created_at) VALUES (?, ?, ?, ?)', [
+      refund.id,
+      refund.payment_id,
+      refund.amount,
+      refund.created_at,
+    ]);
     return true;
-  }
+  },
 
   /** Payments still processing since before `olderThan` (epoch ms): the reconciler's work list. */
-  processingSince(olderThan: number, limit: number): PaymentRow[] {
-    return this.stale.all(olderThan, limit) as PaymentRow[];
-  }
-}
+  processingSince(ex: SqlExecutor, olderThan: number, limit: number): Promise<PaymentRow[]> {
+    return ex.all<PaymentRow>(
+      "SELECT * FROM payments WHERE status = 'processing' AND updated_at < ? ORDER BY updated_at LIMIT ?",
+      [olderThan, limit],
+    );
+  },
+};
 
 export function toPayment(row: PaymentRow, refunds: readonly RefundRow[]): Payment {
   return {

@@ -1,11 +1,10 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../contracts/payment-events.js';
 import { createEvent, type Envelope, newEventId } from '../../messaging/index.js';
 import type { Outbox } from '../../messaging/outbox/outbox.js';
+import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.js';
 import type { Principal } from '../../platform/auth/api-keys.js';
-import { GroupCommit } from '../../messaging/group-commit.js';
 import { ApiError, notFound } from '../../platform/http/api-error.js';
 import {
   type Authorization,
@@ -14,7 +13,7 @@ import {
   GatewayUnavailableError,
 } from './gateway-client.js';
 import { IdempotencyStore } from './idempotency-store.js';
-import { type PaymentRow, PaymentStore, type Settlement, toPayment } from './payment-store.js';
+import { type PaymentRow, type Settlement, paymentStore as store, toPayment } from './payment-store.js';
 import type { CreatePayment, Payment } from './schemas.js';
 
 /** What a route sends back: the idempotency store keeps exactly this, to replay it. */
@@ -25,8 +24,7 @@ export interface Answer {
 }
 
 export interface PaymentsOptions {
-  db: Database;
-  fastDb: Database;
+  db: SqlDatabase;
   outbox: Outbox;
   gateway: GatewayClient;
   logger: Logger;
@@ -44,40 +42,34 @@ const SOURCE = 'urn:syncopate:payments';
  * hears the answer; everything else happens later, from that event.
  */
 export class Payments {
-  private readonly store: PaymentStore;
-  private readonly claims: PaymentStore;
   private readonly keys: IdempotencyStore;
-  private readonly fastKeys: IdempotencyStore;
-  private readonly hashSecret: string;
-  /** Every write that answers a client or carries an event commits here, with full durability. */
-  private readonly commits: GroupCommit;
+  private readonly db: SqlDatabase;
 
-  constructor(private readonly options: PaymentsOptions) {
-    this.store = new PaymentStore(options.db);
-    this.claims = new PaymentStore(options.fastDb);
-    this.keys = new IdempotencyStore(options.db, options.staleKeyAfterMs);
-    this.fastKeys = new IdempotencyStore(options.fastDb, options.staleKeyAfterMs);
-    this.hashSecret = loadSecret(options.db);
-    this.commits = new GroupCommit(options.db);
+  private constructor(
+    private readonly options: PaymentsOptions,
+    private readonly hashSecret: string,
+  ) {
+    this.db = options.db;
+    this.keys = new IdempotencyStore(options.staleKeyAfterMs);
+  }
+
+  static async create(options: PaymentsOptions): Promise<Payments> {
+    return new Payments(options, await loadSecret(options.db));
   }
 
   async create(principal: Principal, idempotencyKey: string, request: CreatePayment): Promise<Answer> {
     const { accountId } = principal;
     const paymentId = `pay_${newEventId().replaceAll('-', '')}`;
     const gatewayKey = derivedKey('charge', accountId, idempotencyKey);
+    const requestHash = this.requestHash('POST /v1/payments', request);
     // The claim need not reach the disk: if a crash loses it, the retried request charges under the
     // same derived gateway key, and the gateway answers with the charge it already made.
-    const claim = this.options.fastDb
-      .transaction(() => {
-        const result = this.fastKeys.claim(
-          accountId,
-          idempotencyKey,
-          this.requestHash('POST /v1/payments', request),
-          paymentId,
-        );
+    const claim = await this.db.transaction(
+      async (tx) => {
+        const result = await this.keys.claim(tx, accountId, idempotencyKey, requestHash, paymentId);
         if (result.kind === 'new') {
           const now = new Date();
-          this.claims.insert({
+          await store.insert(tx, {
             id: paymentId,
             account_id: accountId,
             amount: request.amount,
@@ -93,8 +85,9 @@ export class Payments {
           });
         }
         return result;
-      })
-      .immediate();
+      },
+      { durable: false },
+    );
 
     switch (claim.kind) {
       case 'replay':
@@ -104,10 +97,12 @@ export class Payments {
       case 'in-flight':
         throw keyInUse();
       case 'resume': {
-        const row = this.store.get(claim.resourceId);
+        const row = await store.get(this.db, claim.resourceId);
         if (row && row.status !== 'processing') {
-          const answer = this.answerFor(row);
-          await this.commits.run(() => this.keys.complete(accountId, idempotencyKey, answer.status, answer.body));
+          const answer = await this.answerFor(this.db, row);
+          await this.db.transaction((tx) =>
+            this.keys.complete(tx, accountId, idempotencyKey, answer.status, answer.body),
+          );
           return answer;
         }
         return this.authorize(principal, idempotencyKey, claim.resourceId, request);
@@ -117,16 +112,17 @@ export class Payments {
     }
   }
 
-  get(principal: Principal, id: string): Payment {
-    const row = this.store.get(id);
+  async get(principal: Principal, id: string): Promise<Payment> {
+    const row = await store.get(this.db, id);
     if (!row || row.account_id !== principal.accountId) throw notFound('payment', id);
-    return toPayment(row, this.store.refunds(id));
+    return toPayment(row, await store.refunds(this.db, id));
   }
 
-  list(principal: Principal, limit: number, after?: string): { data: Payment[]; has_more: boolean } {
-    const rows = this.store.list(principal.accountId, limit + 1, after);
+  async list(principal: Principal, limit: number, after?: string): Promise<{ data: Payment[]; has_more: boolean }> {
+    const rows = await store.list(this.db, principal.accountId, limit + 1, after);
+    const page = rows.slice(0, limit);
     return {
-      data: rows.slice(0, limit).map((row) => toPayment(row, this.store.refunds(row.id))),
+      data: await Promise.all(page.map(async (row) => toPayment(row, await store.refunds(this.db, row.id)))),
       has_more: rows.length > limit,
     };
   }
@@ -134,16 +130,13 @@ export class Payments {
   async refund(principal: Principal, idempotencyKey: string, paymentId: string, amount?: number): Promise<Answer> {
     const { accountId } = principal;
     const refundId = `re_${randomBytes(12).toString('base64url')}`;
-    const claim = this.options.fastDb
-      .transaction(() =>
-        this.fastKeys.claim(
-          accountId,
-          idempotencyKey,
-          this.requestHash(`POST /v1/payments/${paymentId}/refunds`, { amount: amount ?? null }),
-          refundId,
-        ),
-      )
-      .immediate();
+    const requestHash = this.requestHash(`POST /v1/payments/${paymentId}/refunds`, { amount: amount ?? null });
+    const claim = await this.db.transaction(
+      (tx) => this.keys.claim(tx, accountId, idempotencyKey, requestHash, refundId),
+      {
+        durable: false,
+      },
+    );
     if (claim.kind === 'replay') {
       return { status: claim.status, body: JSON.parse(claim.body), headers: { 'idempotent-replayed': 'true' } };
     }
@@ -154,16 +147,16 @@ export class Payments {
       return await this.refundOnce(principal, idempotencyKey, paymentId, id, amount);
     } catch (error) {
       // A refused refund changed nothing: the key is released so a corrected request can use it.
-      this.keys.release(accountId, idempotencyKey);
+      await this.db.transaction((tx) => this.keys.release(tx, accountId, idempotencyKey));
       throw error;
     }
   }
 
   /** Settles payments a gateway timeout (or a crash) left `processing`; returns how many it settled. */
   async reconcile(): Promise<number> {
-    this.keys.purgeExpired();
+    await this.db.transaction((tx) => this.keys.purgeExpired(tx), { durable: false });
     let settled = 0;
-    for (const row of this.store.processingSince(Date.now() - this.options.reconcileAfterMs, 50)) {
+    for (const row of await store.processingSince(this.db, Date.now() - this.options.reconcileAfterMs, 50)) {
       let charge: Awaited<ReturnType<GatewayClient['lookup']>>;
       try {
         charge = await this.options.gateway.lookup(row.gateway_key);
@@ -189,9 +182,10 @@ export class Payments {
             failureCode: 'gateway_timeout',
             failureMessage: 'The payment gateway did not receive the charge in time; nothing was charged.',
           };
-      const final = await this.settle(row, settlement);
+      const final = await this.settle(row, settlement, (tx, answer) =>
+        this.keys.completeForResource(tx, row.id, answer.status, answer.body),
+      );
       if (final) {
-        this.keys.completeForResource(row.id, this.answerFor(final).status, this.answerFor(final).body);
         settled += 1;
         this.options.logger.info({ paymentId: row.id, status: final.status }, 'reconciled a processing payment');
       }
@@ -206,7 +200,7 @@ export class Payments {
     request: CreatePayment,
   ): Promise<Answer> {
     const { accountId } = principal;
-    const row = this.store.get(paymentId);
+    const row = await store.get(this.db, paymentId);
     if (!row) throw new Error(`payment ${paymentId} vanished between claim and authorization`);
     let authorization: Authorization;
     try {
@@ -220,9 +214,9 @@ export class Payments {
     } catch (error) {
       if (error instanceof GatewayUnavailableError) {
         // Nothing was charged: leave no trace, so the client can retry with the same key.
-        await this.commits.run(() => {
-          this.store.discard(paymentId);
-          this.keys.release(accountId, idempotencyKey);
+        await this.db.transaction(async (tx) => {
+          await store.discard(tx, paymentId);
+          await this.keys.release(tx, accountId, idempotencyKey);
         });
         throw new ApiError(
           503,
@@ -230,14 +224,14 @@ export class Payments {
           'gateway_unavailable',
           `The payment gateway is unavailable: ${error.message}`,
           undefined,
-          {
-            'retry-after': String(error.retryAfterSeconds),
-          },
+          { 'retry-after': String(error.retryAfterSeconds) },
         );
       }
       if (error instanceof GatewayTimeoutError) {
-        const answer: Answer = { status: 202, body: this.get(principal, paymentId) };
-        await this.commits.run(() => this.keys.complete(accountId, idempotencyKey, answer.status, answer.body));
+        const answer: Answer = { status: 202, body: await this.get(principal, paymentId) };
+        await this.db.transaction((tx) =>
+          this.keys.complete(tx, accountId, idempotencyKey, answer.status, answer.body),
+        );
         return answer;
       }
       throw error;
@@ -253,13 +247,13 @@ export class Payments {
             failureMessage: authorization.message,
             brand: charge.card.brand,
           };
-    const final = await this.settle(row, settlement, (answer) =>
-      this.keys.complete(accountId, idempotencyKey, answer.status, answer.body),
+    const final = await this.settle(row, settlement, (tx, answer) =>
+      this.keys.complete(tx, accountId, idempotencyKey, answer.status, answer.body),
     );
     // Someone (the reconciler) settled it while the gateway answered: report what was stored.
-    const current = final ?? this.store.get(paymentId);
+    const current = final ?? (await store.get(this.db, paymentId));
     if (!current) throw new Error(`payment ${paymentId} vanished after authorization`);
-    return this.answerFor(current);
+    return this.answerFor(this.db, current);
   }
 
   /**
@@ -269,13 +263,13 @@ export class Payments {
   private settle(
     row: PaymentRow,
     settlement: Settlement,
-    alsoInside?: (answer: Answer) => void,
+    alsoInside: (tx: SqlExecutor, answer: Answer) => Promise<void>,
   ): Promise<PaymentRow | undefined> {
-    return this.commits.run(() => {
-      if (!this.store.settle(row.id, settlement)) return undefined;
-      const settled = this.store.get(row.id) as PaymentRow;
-      this.options.outbox.append([paymentEvent(settled)]);
-      alsoInside?.(this.answerFor(settled));
+    return this.db.transaction(async (tx) => {
+      if (!(await store.settle(tx, row.id, settlement))) return undefined;
+      const settled = (await store.get(tx, row.id)) as PaymentRow;
+      await this.options.outbox.append(tx, [paymentEvent(settled)]);
+      await alsoInside(tx, await this.answerFor(tx, settled));
       return settled;
     });
   }
@@ -287,7 +281,7 @@ export class Payments {
     refundId: string,
     requested?: number,
   ): Promise<Answer> {
-    const row = this.store.get(paymentId);
+    const row = await store.get(this.db, paymentId);
     if (!row || row.account_id !== principal.accountId) throw notFound('payment', paymentId);
     if (row.status !== 'succeeded' || !row.gateway_charge) {
       throw new ApiError(
@@ -322,16 +316,14 @@ export class Payments {
           'gateway_unavailable',
           `The refund could not be made now: ${error.message}`,
           undefined,
-          {
-            'retry-after': String(error instanceof GatewayUnavailableError ? error.retryAfterSeconds : 1),
-          },
+          { 'retry-after': String(error instanceof GatewayUnavailableError ? error.retryAfterSeconds : 1) },
         );
       }
       throw error;
     }
     const refund = { id: refundId, payment_id: paymentId, amount, created_at: new Date().toISOString() };
-    return this.commits.run((): Answer => {
-      if (!this.store.addRefund(refund)) {
+    return this.db.transaction(async (tx): Promise<Answer> => {
+      if (!(await store.addRefund(tx, refund))) {
         throw new ApiError(
           409,
           'invalid_request_error',
@@ -339,19 +331,19 @@ export class Payments {
           'Another refund changed this payment; retry with a new key',
         );
       }
-      const updated = this.store.get(paymentId) as PaymentRow;
-      this.options.outbox.append([paymentEvent(updated, refund)]);
+      const updated = (await store.get(tx, paymentId)) as PaymentRow;
+      await this.options.outbox.append(tx, [paymentEvent(updated, refund)]);
       const created: Answer = {
         status: 201,
         body: { id: refund.id, object: 'refund', payment: paymentId, amount, created: refund.created_at },
       };
-      this.keys.complete(principal.accountId, idempotencyKey, created.status, created.body);
+      await this.keys.complete(tx, principal.accountId, idempotencyKey, created.status, created.body);
       return created;
     });
   }
 
-  private answerFor(row: PaymentRow): Answer {
-    const payment = toPayment(row, this.store.refunds(row.id));
+  private async answerFor(ex: SqlExecutor, row: PaymentRow): Promise<Answer> {
+    const payment = toPayment(row, await store.refunds(ex, row.id));
     if (row.status === 'succeeded') return { status: 201, body: payment };
     if (row.status === 'processing') return { status: 202, body: payment };
     return {
@@ -409,14 +401,15 @@ function derivedKey(kind: 'charge' | 'refund', accountId: string, idempotencyKey
   return `${kind}_${createHash('sha256').update(`${accountId}\0${idempotencyKey}`).digest('hex').slice(0, 40)}`;
 }
 
-function loadSecret(db: Database): string {
-  const read = db.prepare("SELECT value FROM payment_settings WHERE name = 'request_hash_secret'").pluck();
-  const existing = read.get() as string | undefined;
-  if (existing) return existing;
-  db.prepare("INSERT OR IGNORE INTO payment_settings (name, value) VALUES ('request_hash_secret', ?)").run(
-    randomBytes(32).toString('hex'),
+async function loadSecret(db: SqlDatabase): Promise<string> {
+  await db.transaction((tx) =>
+    tx.run("INSERT INTO payment_settings (name, value) VALUES ('request_hash_secret', ?) ON CONFLICT DO NOTHING", [
+      randomBytes(32).toString('hex'),
+    ]),
   );
-  return read.get() as string;
+  const row = await db.get<{ value: string }>("SELECT value FROM payment_settings WHERE name = 'request_hash_secret'");
+  if (!row) throw new Error('the request hash secret could not be stored');
+  return row.value;
 }
 
 const keyReused = () =>

@@ -83,7 +83,7 @@ export function registerPaymentRoutes(app: HttpServer, parts: { payments: Paymen
       },
       async (request) => ({
         object: 'list' as const,
-        ...payments.list(principalOf(request), request.query.limit, request.query.starting_after),
+        ...(await payments.list(principalOf(request), request.query.limit, request.query.starting_after)),
       }),
     );
 

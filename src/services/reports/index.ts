@@ -1,9 +1,7 @@
 import { paymentEvents } from '../../contracts/payment-events.js';
 import { ReportRequested } from '../../contracts/report-events.js';
-import { SqliteInbox } from '../../messaging/inbox/sqlite-inbox.js';
+import { Inbox } from '../../messaging/inbox/inbox.js';
 import type { Subscription } from '../../messaging/index.js';
-import { OutboxRelay } from '../../messaging/outbox/outbox-relay.js';
-import { SqliteOutboxTable } from '../../messaging/outbox/sqlite-outbox.js';
 import type { HttpServer } from '../../platform/http/server.js';
 import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';
 import { LEDGER_GROUP, subscribeLedger } from './ledger-consumer.js';
@@ -20,19 +18,13 @@ export type ReportsOptions = Pick<ReportGeneratorOptions, 'maxPayments' | 'maxAt
  * and its `report.requested` event in one transaction, and a consumer builds the file later from a
  * read model the service keeps from the payment events.
  */
-export function createReports(context: ServiceContext, options: ReportsOptions = {}): Service {
-  const db = context.database(REPORTS_MIGRATIONS);
+export async function createReports(context: ServiceContext, options: ReportsOptions = {}): Promise<Service> {
+  const db = await context.database(REPORTS_MIGRATIONS);
   const ledger = new LedgerStore(db);
   const reports = new ReportStore(db);
-  const inbox = new SqliteInbox(db);
-  const outbox = new SqliteOutboxTable(db);
-  const relay = new OutboxRelay({
-    outbox,
-    transport: context.transport,
-    onError: (error) => context.logger.error({ err: error }, 'report outbox relay failed to publish'),
-  });
+  const inbox = await Inbox.open(db);
+  const outbox = await context.outbox(db);
   let subscriptions: Subscription[] = [];
-  let relaying = false;
 
   return {
     name: 'reports',
@@ -40,8 +32,6 @@ export function createReports(context: ServiceContext, options: ReportsOptions =
       registerReportRoutes(app, { db, reports, outbox, keys: context.keys, faults: context.faults }),
     async start() {
       if (subscriptions.length > 0) return;
-      relay.start();
-      relaying = true;
       const { transport, faults } = context;
       subscriptions = [
         await subscribeLedger({ transport, inbox, ledger, faults }),
@@ -51,13 +41,9 @@ export function createReports(context: ServiceContext, options: ReportsOptions =
     async stop(deadlineMs) {
       const closing = subscriptions.map((subscription) => subscription.close({ deadlineMs }));
       subscriptions = [];
-      relaying = false;
-      await Promise.all([...closing, relay.stop()]);
+      await Promise.all(closing);
     },
-    readiness: () => ({
-      consumers: () => subscriptions.length === 2,
-      outbox_relay: () => relaying,
-    }),
+    readiness: () => ({ consumers: () => subscriptions.length === 2 }),
   };
 }
 

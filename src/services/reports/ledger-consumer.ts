@@ -1,5 +1,5 @@
 import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
-import type { SqliteInbox } from '../../messaging/inbox/sqlite-inbox.js';
+import type { Inbox } from '../../messaging/inbox/inbox.js';
 import type { EventOf, Subscription, Transport } from '../../messaging/index.js';
 import type { Faults } from '../../platform/faults.js';
 import type { LedgerEntry, LedgerStore } from './ledger-store.js';
@@ -24,7 +24,7 @@ export function entryOf(event: EventOf<PaymentEventType>): LedgerEntry {
 
 export interface LedgerConsumerOptions {
   transport: Pick<Transport, 'subscribe'>;
-  inbox: SqliteInbox;
+  inbox: Inbox;
   ledger: LedgerStore;
   faults: Pick<Faults, 'disturb'>;
 }
@@ -36,7 +36,7 @@ export function subscribeLedger(options: LedgerConsumerOptions): Promise<Subscri
     events: paymentEvents,
     handler: async (message) => {
       await options.faults.disturb(message.signal);
-      await options.inbox.once(message, () => options.ledger.record(entryOf(message.event)));
+      await options.inbox.once(message, (tx) => options.ledger.record(tx, entryOf(message.event)));
     },
   });
 }

@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.js';
 
 /** One payment as a report lists it; amounts in minor units. */
 export interface LedgerPayment {
@@ -21,34 +21,42 @@ export interface LedgerEntry extends LedgerPayment {
  * payment events so a report never asks the payments service for anything.
  */
 export class LedgerStore {
-  private readonly upsert: Statement;
-  private readonly inRange: Statement;
+  constructor(private readonly db: SqlDatabase) {}
 
-  constructor(db: Database) {
+  /** Runs in the caller's (the inbox's) transaction. */
+  async record(tx: SqlExecutor, entry: LedgerEntry): Promise<void> {
     // The refunded total only grows: taking the larger one keeps a late, older refund event harmless.
-    this.upsert = db.prepare(`
-      INSERT INTO ledger_payments (account_id, payment_id, status, amount, currency, amount_refunded,
-                                   customer_email, description, created_at, created_at_ms)
-      VALUES (@account_id, @payment_id, @status, @amount, @currency, @amount_refunded,
-              @customer_email, @description, @created_at, @created_at_ms)
-      ON CONFLICT (account_id, payment_id) DO UPDATE SET
-        status = excluded.status,
-        amount_refunded = max(amount_refunded, excluded.amount_refunded)`);
-    this.inRange = db.prepare(`
-      SELECT payment_id, status, amount, currency, amount_refunded, customer_email, description, created_at
-      FROM ledger_payments
-      WHERE account_id = @accountId AND created_at_ms >= @fromMs AND created_at_ms < @toMs
-      ORDER BY created_at_ms, payment_id
-      LIMIT @limit`);
+    await tx.run(
+      `INSERT INTO ledger_payments (account_id, payment_id, status, amount, currency, amount_refunded,
+                                    customer_email, description, created_at, created_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (account_id, payment_id) DO UPDATE SET
+         status = excluded.status,
+         amount_refunded = CASE WHEN excluded.amount_refunded > ledger_payments.amount_refunded
+                                THEN excluded.amount_refunded ELSE ledger_payments.amount_refunded END`,
+      [
+        entry.account_id,
+        entry.payment_id,
+        entry.status,
+        entry.amount,
+        entry.currency,
+        entry.amount_refunded,
+        entry.customer_email,
+        entry.description,
+        entry.created_at,
+        Date.parse(entry.created_at),
+      ],
+    );
   }
 
-  /** Synchronous, so it can run inside the inbox's transaction. */
-  record(entry: LedgerEntry): void {
-    this.upsert.run({ ...entry, created_at_ms: Date.parse(entry.created_at) });
-  }
-
-  /** The account's payments created in [fromMs, toMs), oldest first, at most `limit`. */
-  paymentsIn(options: { accountId: string; fromMs: number; toMs: number; limit: number }): LedgerPayment[] {
-    return this.inRange.all(options) as LedgerPayment[];
+  paymentsIn(options: { accountId: string; fromMs: number; toMs: number; limit: number }): Promise<LedgerPayment[]> {
+    return this.db.all<LedgerPayment>(
+      `SELECT payment_id, status, amount, currency, amount_refunded, customer_email, description, created_at
+       FROM ledger_payments
+       WHERE account_id = ? AND created_at_ms >= ? AND created_at_ms < ?
+       ORDER BY created_at_ms, payment_id
+       LIMIT ?`,
+      [options.accountId, options.fromMs, options.toMs, options.limit],
+    );
   }
 }

@@ -4,15 +4,15 @@ export const REPORTS_MIGRATIONS = [
      account_id      TEXT NOT NULL,
      payment_id      TEXT NOT NULL,
      status          TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
-     amount          INTEGER NOT NULL,
+     amount          BIGINT NOT NULL,
      currency        TEXT NOT NULL,
-     amount_refunded INTEGER NOT NULL DEFAULT 0,
+     amount_refunded BIGINT NOT NULL DEFAULT 0,
      customer_email  TEXT NOT NULL,
      description     TEXT,
      created_at      TEXT NOT NULL,
-     created_at_ms   INTEGER NOT NULL,
+     created_at_ms   BIGINT NOT NULL,
      PRIMARY KEY (account_id, payment_id)
-   ) WITHOUT ROWID;
+   );
    CREATE INDEX ledger_payments_by_time ON ledger_payments (account_id, created_at_ms);
    CREATE TABLE reports (
      id             TEXT PRIMARY KEY,
@@ -23,7 +23,7 @@ export const REPORTS_MIGRATIONS = [
      created_at     TEXT NOT NULL,
      completed_at   TEXT,
      failure_reason TEXT,
-     payment_count  INTEGER,
+     payment_count  BIGINT,
      csv            TEXT
-   );`,
+   )`,
 ];

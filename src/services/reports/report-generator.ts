@@ -39,12 +39,12 @@ export function subscribeReportGenerator(options: ReportGeneratorOptions): Promi
       const { report_id: id, account_id: accountId } = message.event.data;
       try {
         await faults.disturb(message.signal);
-        const report = reports.get(id);
+        const report = await reports.get(id);
         if (!report || report.account_id !== accountId) {
           throw new PermanentError(`no report ${id} for account ${accountId}`);
         }
         if (report.status === 'ready') return;
-        const payments = ledger.paymentsIn({
+        const payments = await ledger.paymentsIn({
           accountId,
           fromMs: Date.parse(report.from_at),
           toMs: Date.parse(report.to_at),
@@ -53,11 +53,11 @@ export function subscribeReportGenerator(options: ReportGeneratorOptions): Promi
         if (payments.length > maxPayments) {
           throw new PermanentError(`the range holds more than ${maxPayments} payments; ask for a shorter range`);
         }
-        reports.markReady({ id, csv: paymentsCsv(payments), paymentCount: payments.length });
+        await reports.markReady({ id, csv: paymentsCsv(payments), paymentCount: payments.length });
       } catch (error) {
         // The queue dead-letters the request after this; its report must not stay pending forever.
         if (error instanceof PermanentError || message.attempt >= maxAttempts) {
-          reports.markFailed({ id, accountId, reason: errorMessage(error) });
+          await reports.markFailed({ id, accountId, reason: errorMessage(error) });
         }
         throw error;
       }

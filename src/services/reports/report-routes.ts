@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ReportRequested } from '../../contracts/report-events.js';
 import { createEvent } from '../../messaging/index.js';
 import type { Outbox } from '../../messaging/outbox/outbox.js';
+import type { SqlDatabase } from '../../messaging/sql/sql-database.js';
 import type { ApiKeyStore } from '../../platform/auth/api-keys.js';
 import { authenticate, principalOf } from '../../platform/auth/authenticate.js';
 import type { Faults } from '../../platform/faults.js';
@@ -61,7 +61,7 @@ function rangeOf(body: z.infer<typeof createReportBody>): { from: string; to: st
 }
 
 export interface ReportRoutesOptions {
-  db: Database;
+  db: SqlDatabase;
   reports: ReportStore;
   outbox: Outbox;
   keys: ApiKeyStore;
@@ -72,8 +72,8 @@ export function registerReportRoutes(app: HttpServer, options: ReportRoutesOptio
   const { db, reports, outbox } = options;
 
   /** The caller's own report; another account's is as absent as one that never existed. */
-  const ownReport = (request: FastifyRequest, id: string): ReportRow => {
-    const row = reports.get(id);
+  const ownReport = async (request: FastifyRequest, id: string): Promise<ReportRow> => {
+    const row = await reports.get(id);
     if (!row || row.account_id !== principalOf(request).accountId) throw notFound('report', id);
     return row;
   };
@@ -95,17 +95,17 @@ export function registerReportRoutes(app: HttpServer, options: ReportRoutesOptio
           { report_id: id, account_id: accountId, ...range },
           { source: 'urn:syncopate:reports', subject: id, orderingKey: id },
         );
-        const row = db.transaction(() => {
-          const created = reports.create({
+        const row = await db.transaction(async (tx) => {
+          const created = await reports.create(tx, {
             id,
             account_id: accountId,
             from_at: range.from,
             to_at: range.to,
             created_at: new Date().toISOString(),
           });
-          outbox.append([requested]);
+          await outbox.append(tx, [requested]);
           return created;
-        })();
+        });
         return reply.code(202).header('location', `/v1/reports/${id}`).send(reportOf(row));
       },
     );
@@ -113,12 +113,12 @@ export function registerReportRoutes(app: HttpServer, options: ReportRoutesOptio
     scope.get(
       '/v1/reports/:id',
       { schema: { params: reportParams, response: { 200: reportSchema } } },
-      async (request) => reportOf(ownReport(request, request.params.id)),
+      async (request) => reportOf(await ownReport(request, request.params.id)),
     );
 
     scope.get('/v1/reports/:id/download', { schema: { params: reportParams } }, async (request, reply) => {
-      const row = ownReport(request, request.params.id);
-      const csv = row.status === 'ready' ? reports.csv(row.id) : undefined;
+      const row = await ownReport(request, request.params.id);
+      const csv = row.status === 'ready' ? await reports.csv(row.id) : undefined;
       if (row.status === 'failed') {
         throw new ApiError(
           409,

@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.js';
 
 export type ReportStatus = 'pending' | 'ready' | 'failed';
 
@@ -15,50 +15,51 @@ export interface ReportRow {
   payment_count: number | null;
 }
 
+const COLUMNS = 'id, account_id, status, from_at, to_at, created_at, completed_at, failure_reason, payment_count';
+
 export class ReportStore {
-  private readonly insert: Statement;
-  private readonly byId: Statement;
-  private readonly csvById: Statement;
-  private readonly ready: Statement;
-  private readonly failed: Statement;
+  constructor(private readonly db: SqlDatabase) {}
 
-  constructor(db: Database) {
-    this.insert = db.prepare(`
-      INSERT INTO reports (id, account_id, status, from_at, to_at, created_at)
-      VALUES (@id, @account_id, 'pending', @from_at, @to_at, @created_at)`);
-    this.byId = db.prepare(`
-      SELECT id, account_id, status, from_at, to_at, created_at, completed_at, failure_reason, payment_count
-      FROM reports WHERE id = ?`);
-    this.csvById = db.prepare("SELECT csv FROM reports WHERE id = ? AND status = 'ready'").pluck();
-    // A ready report is final: a redelivered request never overwrites it.
-    this.ready = db.prepare(`
-      UPDATE reports SET status = 'ready', csv = @csv, payment_count = @paymentCount, completed_at = @now,
-                         failure_reason = NULL
-      WHERE id = @id AND status <> 'ready'`);
-    this.failed = db.prepare(`
-      UPDATE reports SET status = 'failed', failure_reason = @reason, completed_at = @now
-      WHERE id = @id AND account_id = @accountId AND status <> 'ready'`);
-  }
-
-  create(report: Pick<ReportRow, 'id' | 'account_id' | 'from_at' | 'to_at' | 'created_at'>): ReportRow {
-    this.insert.run(report);
+  /** Runs in the caller's transaction, beside the report's `report.requested` event. */
+  async create(
+    tx: SqlExecutor,
+    report: Pick<ReportRow, 'id' | 'account_id' | 'from_at' | 'to_at' | 'created_at'>,
+  ): Promise<ReportRow> {
+    await tx.run(
+      "INSERT INTO reports (id, account_id, status, from_at, to_at, created_at) VALUES (?, ?, 'pending', ?, ?, ?)",
+      [report.id, report.account_id, report.from_at, report.to_at, report.created_at],
+    );
     return { ...report, status: 'pending', completed_at: null, failure_reason: null, payment_count: null };
   }
 
-  get(id: string): ReportRow | undefined {
-    return this.byId.get(id) as ReportRow | undefined;
+  get(id: string): Promise<ReportRow | undefined> {
+    return this.db.get<ReportRow>(`SELECT ${COLUMNS} FROM reports WHERE id = ?`, [id]);
   }
 
-  csv(id: string): string | undefined {
-    return this.csvById.get(id) as string | undefined;
+  async csv(id: string): Promise<string | undefined> {
+    return (await this.db.get<{ csv: string }>("SELECT csv FROM reports WHERE id = ? AND status = 'ready'", [id]))?.csv;
   }
 
-  /** Returns whether this call finished the report. */
-  markReady(options: { id: string; csv: string; paymentCount: number }): boolean {
-    return this.ready.run({ ...options, now: new Date().toISOString() }).changes > 0;
+  /** A ready report is final: a redelivered request never overwrites it. */
+  async markReady(options: { id: string; csv: string; paymentCount: number }): Promise<boolean> {
+    const { changes } = await this.db.transaction((tx) =>
+      tx.run(
+        `UPDATE reports SET status = 'ready', csv = ?, payment_count = ?, completed_at = ?, failure_reason = NULL
+         WHERE id = ? AND status <> 'ready'`,
+        [options.csv, options.paymentCount, new Date().toISOString(), options.id],
+      ),
+    );
+    return changes > 0;
   }
 
-  markFailed(options: { id: string; accountId: string; reason: string }): boolean {
-    return this.failed.run({ ...options, now: new Date().toISOString() }).changes > 0;
+  async markFailed(options: { id: string; accountId: string; reason: string }): Promise<boolean> {
+    const { changes } = await this.db.transaction((tx) =>
+      tx.run(
+        `UPDATE reports SET status = 'failed', failure_reason = ?, completed_at = ?
+         WHERE id = ? AND account_id = ? AND status <> 'ready'`,
+        [options.reason, new Date().toISOString(), options.id, options.accountId],
+      ),
+    );
+    return changes > 0;
   }
 }

@@ -36,7 +36,7 @@ export async function startEmailService(
     },
   });
   const logger = createLogger({ level: 'debug', service: 'email', destination });
-  const service = createEmailService({ ...context, logger }, { ...FAST_RETRIES, ...options.service });
+  const service = await createEmailService({ ...context, logger }, { ...FAST_RETRIES, ...options.service });
   await service.start?.();
   return {
     context,

@@ -41,7 +41,7 @@ export interface PaymentInput {
 /** The notifications service on a real server and a real SQLite transport; retries come fast. */
 export async function startNotifications(options: Partial<NotificationsOptions> = {}): Promise<Harness> {
   const context = await createTestContext({ topology: [notificationsModule], service: 'notifications' });
-  const service = createNotifications(context, {
+  const service = await createNotifications(context, {
     maxAttempts: 5,
     backoff: { initialDelayMs: 10, maxDelayMs: 50 },
     ...options,

@@ -69,7 +69,7 @@ describe('webhook delivery', () => {
     });
     await waitFor('the next event', () => endpoint.requests.length >= 2);
     expect(eventIds(endpoint)).toEqual([event.id, next.id]);
-    expect(harness.service.deliveriesOf(event.id)).toEqual([
+    expect(await harness.service.deliveriesOf(event.id)).toEqual([
       expect.objectContaining({ endpointId: id, status: 'delivered', attempts: 1, lastStatus: 200 }),
     ]);
   });
@@ -98,7 +98,7 @@ describe('webhook delivery', () => {
     await waitFor('the sentinel at both', () => flaky.requests.length >= 4 && healthy.requests.length >= 2);
     expect(eventIds(healthy)).toEqual([event.id, sentinel.id]);
     expect(eventIds(flaky)).toEqual([event.id, event.id, event.id, sentinel.id]);
-    expect(harness.service.deliveriesOf(event.id)).toContainEqual(
+    expect(await harness.service.deliveriesOf(event.id)).toContainEqual(
       expect.objectContaining({ endpointId: flakyEndpoint.id, status: 'delivered', attempts: 3, lastStatus: 200 }),
     );
     expect(await harness.context.transport.deadLetters.count('webhooks')).toBe(0);
@@ -125,7 +125,7 @@ describe('webhook delivery', () => {
     expect(dead?.reason).toContain('HTTP 500');
     expect(broken.requests).toHaveLength(3);
     expect(eventIds(healthy)).toEqual([event.id]);
-    expect(harness.service.deliveriesOf(event.id)).toContainEqual(
+    expect(await harness.service.deliveriesOf(event.id)).toContainEqual(
       expect.objectContaining({ endpointId: brokenEndpoint.id, status: 'pending', attempts: 3, lastStatus: 500 }),
     );
   });
@@ -161,7 +161,7 @@ describe('webhook delivery', () => {
     expect(eventIds(succeededOnly)).toEqual([succeeded.id]);
     expect(eventIds(failedOnly)).toEqual([failed.id]);
     expect(strangers.requests).toHaveLength(0);
-    expect(harness.service.deliveriesOf(refunded.id)).toEqual([]);
+    expect(await harness.service.deliveriesOf(refunded.id)).toEqual([]);
 
     // The stranger's endpoint works: it gets the stranger's own events.
     const own = await harness.publish({ type: 'payment.refunded', accountId: stranger.accountId, paymentId: 'pay_5' });

@@ -14,7 +14,7 @@ describe('payments API: the synchronous critical path', () => {
   let gatewayDb: Database.Database;
   const charges = () => gatewayDb.prepare('SELECT count(*) FROM charges').pluck().get() as number;
   const payments = () =>
-    new Database(join(t.dataDir, 'syncopate.db'), { readonly: true })
+    new Database(join(t.dataDir, 'payments.db'), { readonly: true })
       .prepare('SELECT count(*) FROM payments')
       .pluck()
       .get() as number;

@@ -34,17 +34,18 @@ async function startReports(options: ReportsOptions = {}) {
   const context = await createTestContext({ topology: [reportsModule], service: 'reports' });
   const services: Service[] = [];
   const run = async () => {
-    const service = createReports(context, options);
+    const service = await createReports(context, options);
     services.push(service);
     await service.start?.();
     return service;
   };
-  const first = createReports(context, options);
+  const first = await createReports(context, options);
   services.push(first);
   const server = createHttpServer({ logger: context.logger });
   first.routes?.(server);
   await server.listen({ port: 0, host: '127.0.0.1' });
   await first.start?.();
+  context.startRelays();
   // A second connection to the service's own file: what the tests read to see what was written.
   const probe = openSqlite(join(context.config.dataDir, 'reports.db'));
   const queue = openSqlite(context.config.TRANSPORT_URL.replace(/^sqlite:/, '').replace(/\?.*$/, ''));
@@ -165,7 +166,7 @@ describe('reports service', () => {
       ],
       { rows: 7, refunded: 1_250 },
     );
-    // The workers stop (as in a restart); the request must survive in the outbox until they are back.
+    // The workers stop (as in a restart); the request must wait (in the outbox, then the queue) until they are back.
     await parts.service.stop?.(1_000);
 
     const created = await call('POST', '/v1/reports', { key: merchant.secret, body: MARCH });
