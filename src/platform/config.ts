@@ -20,7 +20,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /**
    * The services' databases: unset, each service keeps a SQLite file of its own in DATA_DIR;
-   * postgres://…, each service keeps its tables in a schema of its own in that database.
+   * postgres://…, each service keeps its tables in a schema of its own in that database (named
+   * after the service; `?schema_prefix=x_` prefixes them, to keep installations apart).
    */
   DATABASE_URL: z
     .string()

@@ -14,8 +14,19 @@ export async function openServiceDatabase(
   migrations: readonly Migration[],
   options: SqliteOpenOptions = {},
 ): Promise<SqlDatabase> {
-  const url = config.DATABASE_URL ?? `sqlite:${join(config.dataDir, `${service}.db`)}`;
-  const db = await openSqlDatabase(url, { schema: service, ...options });
+  if (!config.DATABASE_URL) {
+    const db = await openSqlDatabase(`sqlite:${join(config.dataDir, `${service}.db`)}`, {
+      schema: service,
+      ...options,
+    });
+    await migrate(db, service, migrations);
+    return db;
+  }
+  // `?schema_prefix=` keeps several installations (or test runs) apart in one database.
+  const url = new URL(config.DATABASE_URL);
+  const prefix = url.searchParams.get('schema_prefix') ?? '';
+  url.searchParams.delete('schema_prefix');
+  const db = await openSqlDatabase(url.toString(), { schema: `${prefix}${service}`, ...options });
   await migrate(db, service, migrations);
   return db;
 }

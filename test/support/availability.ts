@@ -25,3 +25,18 @@ export async function requireServer(name: string, port: number): Promise<boolean
   console.warn(`skipping the ${name} suites: ${reason}`);
   return false;
 }
+
+/** Drops the PostgreSQL schemas a test created (every one whose name starts with `prefix`). */
+export async function dropSchemas(url: string, prefix: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname LIKE $1', [
+      `${prefix.replaceAll('_', '\\_')}%`,
+    ]);
+    for (const { nspname } of rows) await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
