@@ -40,6 +40,8 @@ export interface PostgresGroupQueueOptions extends GroupQueueOptions {
 export class PostgresGroupQueue implements GroupQueue {
   private readonly closing = new AbortController();
   private readonly names: Record<keyof QueueSql, string>;
+  /** The wake-up generation before the last claim, when that claim came back short. */
+  private drained: number | undefined;
 
   constructor(private readonly options: PostgresGroupQueueOptions) {
     const prefix = `syncopate-${options.schema}`;
@@ -56,12 +58,17 @@ export class PostgresGroupQueue implements GroupQueue {
   async claim(max: number, signal: AbortSignal): Promise<Delivery[]> {
     const { group, leaseMs, wakeups, pollMs } = this.options;
     const stop = AbortSignal.any([signal, this.closing.signal]);
+    // A short batch took everything claimable in its snapshot: unless something woke us since,
+    // the next look would come back empty, so wait first and save the round trip.
+    if (this.drained !== undefined) await wakeups.wait(this.drained, pollMs, stop);
+    this.drained = undefined;
     while (!stop.aborted) {
       const seen = wakeups.generation;
       const lease = randomUUID();
       const { rows } = await this.run<ClaimRow>('claim', [group, max, leaseMs, lease]);
       const first = rows[0];
       if (first && first.id !== null) {
+        if (rows.length < max) this.drained = seen;
         return rows.sort((a, b) => Number(a.id) - Number(b.id)).map((row) => toDelivery(row, lease));
       }
       const waitMs = first?.contended ? CONTENDED_RETRY_MS : Math.min(pollMs, Math.max(1, first?.due_in_ms ?? pollMs));

@@ -42,7 +42,15 @@ export class PostgresDriver implements TransportDriver {
   readonly name = 'postgres';
   readonly capabilities: TransportCapabilities = { durable: true, crossProcess: true, perKeyOrder: true };
   readonly deadLetters: DeadLetterQueue;
+  /** Publishes, group declarations and dead-letter operations: they commit with the server's durability. */
   readonly pool: pg.Pool;
+  /**
+   * Claims, acks, lease renewals, retries, releases, dead-letter moves and notifications commit
+   * without waiting for the WAL flush (`synchronous_commit=off`). A server crash can only undo
+   * the last of them, which brings a message back (a redelivery at-least-once allows) and never
+   * loses one: the WAL is written in order, so any later durable commit makes them durable too.
+   */
+  private readonly bookkeeping: pg.Pool;
   readonly schema: string;
   private readonly options: PostgresUrlOptions;
   private readonly sql: QueueSql;
@@ -55,13 +63,8 @@ export class PostgresDriver implements TransportDriver {
   constructor(options: PostgresUrlOptions) {
     this.options = options;
     this.schema = options.schema;
-    this.pool = new pg.Pool({
-      connectionString: options.connectionString,
-      max: options.poolSize,
-      application_name: 'syncopate',
-    });
-    // An idle connection the server dropped is discarded by the pool; the next query opens another.
-    this.pool.on('error', () => {});
+    this.pool = openPool(options, 'syncopate');
+    this.bookkeeping = openPool(options, 'syncopate-consumer', '-c synchronous_commit=off');
     this.sql = queueSql(options.schema);
     this.wakeups = new Wakeups({ connectionString: options.connectionString, schema: options.schema });
     this.deadLetters = new PostgresDeadLetters({
@@ -95,7 +98,7 @@ export class PostgresDriver implements TransportDriver {
     await this.wakeups.listen();
     const queue: GroupQueue = new PostgresGroupQueue({
       ...options,
-      pool: this.pool,
+      pool: this.bookkeeping,
       sql: this.sql,
       schema: this.schema,
       wakeups: this.wakeups,
@@ -113,7 +116,7 @@ export class PostgresDriver implements TransportDriver {
     await Promise.all([...this.queues].map((queue) => queue.close()));
     await this.wakeups.close();
     while (this.notifying) await this.notifying;
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.bookkeeping.end()]);
   }
 
   /** Work for this process and others: replays, releases. */
@@ -132,7 +135,7 @@ export class PostgresDriver implements TransportDriver {
       this.notifyAgain = true;
       return;
     }
-    this.notifying = this.pool
+    this.notifying = this.bookkeeping
       .query('SELECT pg_notify($1, $2)', [wakeChannel(this.schema), this.wakeups.payload])
       .then(
         () => {},
@@ -150,4 +153,16 @@ export class PostgresDriver implements TransportDriver {
   private assertOpen(): void {
     if (this.closed) throw new TransportClosedError(this.name);
   }
+}
+
+function openPool(options: PostgresUrlOptions, applicationName: string, settings?: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize,
+    application_name: applicationName,
+    ...(settings ? { options: settings } : {}),
+  });
+  // An idle connection the server dropped is discarded by the pool; the next query opens another.
+  pool.on('error', () => {});
+  return pool;
 }

@@ -9,7 +9,10 @@ export interface PostgresUrlOptions {
   connectionString: string;
   /** Schema holding the queue tables; one schema is one isolated namespace. Default `syncopate`. */
   schema: string;
-  /** Connections in the pool for publishes, claims and settlements (the listener has its own). Default 10. */
+  /**
+   * Connections in each of the two pools (publishes and admin; consumers' bookkeeping), opened as
+   * needed; the listener has one more. Default 10.
+   */
   poolSize: number;
   /** How often an idle consumer looks for work when no notification came. Default 1000 ms. */
   pollMs: number;
