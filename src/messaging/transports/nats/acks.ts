@@ -6,6 +6,8 @@ export interface DeliveryInfo {
   /** How many times the server has delivered this message to the consumer, this time included. */
   deliveryCount: number;
   streamSequence: number;
+  /** The consumer's own sequence for this delivery: never reused. */
+  deliverySequence: number;
   /** When the stream stored the message (epoch ms). */
   storedAt: number;
 }
@@ -21,6 +23,7 @@ export function deliveryInfo(reply: string): DeliveryInfo {
     consumer: tokens[base + 1] ?? '',
     deliveryCount: Number(tokens[base + 2]),
     streamSequence: Number(tokens[base + 3]),
+    deliverySequence: Number(tokens[base + 4]),
     storedAt: Number(BigInt(tokens[base + 5] ?? '0') / 1_000_000n),
   };
 }

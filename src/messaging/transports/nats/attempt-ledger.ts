@@ -3,15 +3,13 @@ import type { Layout } from './layout.js';
 
 /** What JetStream does not keep about a delivery and the contract needs. */
 export interface AttemptRecord {
-  /** Deliveries given back unhandled (`release` with `countAttempt: false`): not attempts. */
-  uncounted: number;
   firstAttemptAt: number;
 }
 
 /**
- * A stream used as a key-value store (one subject per message, one message per subject), written
- * only on the slow paths: the first retry or release of a message. A first delivery, the common
- * case, reads and writes nothing here.
+ * When a retried message was first attempted: a stream used as a key-value store (one subject per
+ * message, one message per subject), written only on a message's first retry and read only on a
+ * redelivery. A first delivery, the common case, neither reads nor writes here.
  */
 export class AttemptLedger {
   constructor(

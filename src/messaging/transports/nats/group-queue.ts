@@ -1,14 +1,17 @@
-import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import type { DeadLetterRecord } from '../../dead-letters.js';
 import type { Delivery, Failure, GroupQueue, GroupQueueOptions } from '../../transport.js';
 import { ackProtocol, type DeliveryInfo, deliveryInfo } from './acks.js';
-import type { AttemptLedger, AttemptRecord } from './attempt-ledger.js';
+import type { AttemptLedger } from './attempt-ledger.js';
 import type { Layout } from './layout.js';
+import { publishWindowed } from './publish-window.js';
 import { PullRequest } from './pull-request.js';
 
 /** What a group queue needs from its driver. */
 export interface QueueContext {
   nc: NatsConnection;
+  js: JetStreamClient;
   layout: Layout;
   ledger: AttemptLedger;
   storeDeadLetter(record: DeadLetterRecord): Promise<void>;
@@ -18,8 +21,10 @@ interface Token {
   msg: Msg;
   info: DeliveryInfo;
   type: string;
-  /** The ledger's record when this delivery was claimed (only redeliveries are looked up). */
-  record: AttemptRecord | undefined;
+  /** Attempts made before this copy of the message was published (a released message is a new copy). */
+  priorAttempts: number;
+  /** Whether the next delivery can find the first attempt's time (in a header or the ledger). */
+  firstAttemptKept: boolean;
   claimedAt: number;
   /** Local clock; past it the server may have handed the message to someone else. 0 once settled. */
   leaseUntil: number;
@@ -32,6 +37,8 @@ interface Buffered {
 
 export const EVENT_ID_HEADER = 'Syncopate-Event-Id';
 export const ORDERING_KEY_HEADER = 'Syncopate-Ordering-Key';
+const ATTEMPTS_HEADER = 'Syncopate-Attempts';
+const FIRST_ATTEMPT_HEADER = 'Syncopate-First-Attempt';
 
 /** A server holds an idle pull this long; then the queue asks again (a cheap, rare request). */
 const PULL_EXPIRES_MS = 30_000;
@@ -47,7 +54,9 @@ const FAILED_PULL_PAUSE_MS = 1_000;
 export class NatsGroupQueue implements GroupQueue {
   /** Delivered by the server but not yet handed to the runner (several consumers answered at once). */
   private buffer: Buffered[] = [];
+  /** The request each consumer is waiting on; `live` also holds those a reconnect left behind. */
   private readonly requests = new Map<string, PullRequest>();
+  private readonly live = new Set<PullRequest>();
   private readonly pausedUntil = new Map<string, number>();
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
@@ -80,7 +89,8 @@ export class NatsGroupQueue implements GroupQueue {
       // The rest of a batch arrives in the same read: let it land before taking.
       if (this.buffer.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
-    this.cancelRequests();
+    // Outstanding requests stay until close: withdrawing one makes the server misreport the
+    // delivery count of the next message it tries to hand to it (see release).
     return [];
   }
 
@@ -91,7 +101,7 @@ export class NatsGroupQueue implements GroupQueue {
       if (!token) continue;
       token.leaseUntil = 0;
       ackProtocol.ack(token.msg);
-      if (token.record) forget.push(this.context.ledger.forget(this.group, token.info.streamSequence));
+      if (token.info.deliveryCount > 1) forget.push(this.forgetFirstAttempt(token));
     }
     await Promise.all([this.context.nc.flush(), ...forget]);
   }
@@ -99,10 +109,9 @@ export class NatsGroupQueue implements GroupQueue {
   async retry(delivery: Delivery, delayMs: number, _failure: Failure): Promise<void> {
     const token = this.owned(delivery);
     if (!token) return;
-    if (!token.record) {
+    if (!token.firstAttemptKept) {
       // The next delivery must know when the first attempt was: JetStream does not keep it.
       await this.context.ledger.write(this.group, token.info.streamSequence, {
-        uncounted: 0,
         firstAttemptAt: delivery.firstAttemptAt.getTime(),
       });
     }
@@ -129,10 +138,7 @@ export class NatsGroupQueue implements GroupQueue {
     // Stored first: a crash in between leaves a copy in both places, never in neither.
     token.leaseUntil = 0;
     ackProtocol.term(token.msg);
-    await Promise.all([
-      this.context.nc.flush(),
-      token.record ? this.context.ledger.forget(this.group, token.info.streamSequence) : undefined,
-    ]);
+    await Promise.all([this.context.nc.flush(), this.forgetFirstAttempt(token)]);
   }
 
   async extendLeases(deliveries: readonly Delivery[]): Promise<void> {
@@ -149,23 +155,41 @@ export class NatsGroupQueue implements GroupQueue {
     }
   }
 
+  /**
+   * Publishes a copy carrying the attempts counted so far to the group's own replay subject, then
+   * terminates the original. A nak would be simpler, but JetStream counts every delivery and
+   * cannot un-count one, and (2.9) misreports the count of a message nak'd while a withdrawn pull
+   * request of its consumer is still registered; a copy starts a fresh count that the header offsets.
+   */
   async release(deliveries: readonly Delivery[], options: { countAttempt: boolean }): Promise<void> {
-    const tokens = deliveries.map((delivery) => this.owned(delivery)).filter((token) => token !== undefined);
-    await Promise.all(
-      tokens.map((token) => {
-        if (options.countAttempt && token.record) return undefined;
-        const record = token.record ?? { uncounted: 0, firstAttemptAt: token.claimedAt };
-        return this.context.ledger.write(this.group, token.info.streamSequence, {
-          ...record,
-          uncounted: record.uncounted + (options.countAttempt ? 0 : 1),
-        });
+    const owned = deliveries
+      .map((delivery) => ({ delivery, token: this.owned(delivery) }))
+      .filter((entry): entry is { delivery: Delivery; token: Token } => entry.token !== undefined);
+    if (owned.length === 0) return;
+    await publishWindowed(
+      this.context.js,
+      owned.map(({ delivery, token }) => {
+        const attempts = delivery.attempt - (options.countAttempt ? 0 : 1);
+        const h = headers();
+        h.set(EVENT_ID_HEADER, delivery.eventId);
+        if (delivery.orderingKey !== undefined) h.set(ORDERING_KEY_HEADER, encodeURIComponent(delivery.orderingKey));
+        if (attempts > 0) {
+          h.set(ATTEMPTS_HEADER, String(attempts));
+          h.set(FIRST_ATTEMPT_HEADER, String(delivery.firstAttemptAt.getTime()));
+        }
+        return {
+          subject: this.context.layout.replaySubject(this.group, token.type),
+          data: token.msg.data,
+          // Deduplicates this release's copy if its publish is retried; a delivery sequence is never reused.
+          options: { msgID: `release:${token.info.consumer}:${token.info.deliverySequence}`, headers: h },
+        };
       }),
     );
-    for (const token of tokens) {
+    for (const { token } of owned) {
       token.leaseUntil = 0;
-      ackProtocol.nak(token.msg, 0);
+      ackProtocol.term(token.msg);
     }
-    await this.context.nc.flush();
+    await Promise.all([this.context.nc.flush(), ...owned.map(({ token }) => this.forgetFirstAttempt(token))]);
   }
 
   async close(): Promise<void> {
@@ -178,9 +202,12 @@ export class NatsGroupQueue implements GroupQueue {
     this.onClose();
   }
 
-  /** After a reconnect the server may have lost the waiting requests: ask again. */
+  /**
+   * After a reconnect the server may have lost the waiting requests: ask again. The old ones are
+   * not withdrawn: if they survived, what they deliver joins the buffer.
+   */
   resume(): void {
-    this.cancelRequests();
+    this.requests.clear();
     this.wake?.();
   }
 
@@ -208,6 +235,7 @@ export class NatsGroupQueue implements GroupQueue {
           this.wake?.();
         },
         onEnd: (end) => {
+          this.live.delete(request);
           if (this.requests.get(consumer) === request) this.requests.delete(consumer);
           if (end.error) {
             this.failure = end.error;
@@ -219,12 +247,14 @@ export class NatsGroupQueue implements GroupQueue {
         },
       });
       this.requests.set(consumer, request);
+      this.live.add(request);
     }
     return pauseMs;
   }
 
   private cancelRequests(): void {
-    for (const request of this.requests.values()) request.cancel();
+    for (const request of this.live) request.cancel();
+    this.live.clear();
     this.requests.clear();
   }
 
@@ -249,30 +279,37 @@ export class NatsGroupQueue implements GroupQueue {
 
   private async toDelivery({ msg, receivedAt }: Buffered): Promise<Delivery> {
     const info = deliveryInfo(msg.reply ?? '');
-    let record: AttemptRecord | undefined;
-    if (info.deliveryCount > 1) {
-      // Unreadable ledger: count every delivery. Over-counting can only dead-letter early, never loop forever.
-      record = await this.context.ledger.read(this.group, info.streamSequence).catch(() => undefined);
+    const h = msg.headers;
+    const priorAttempts = Number(h?.get(ATTEMPTS_HEADER) || 0);
+    let firstAttemptAt = Number(h?.get(FIRST_ATTEMPT_HEADER) || 0) || undefined;
+    if (firstAttemptAt === undefined && info.deliveryCount > 1) {
+      // A redelivery with no record: its first consumer died before settling it; the store time is the best bound.
+      const record = await this.context.ledger.read(this.group, info.streamSequence).catch(() => undefined);
+      firstAttemptAt = record?.firstAttemptAt ?? info.storedAt;
     }
-    const headers = msg.headers;
-    const key = headers?.get(ORDERING_KEY_HEADER);
+    const key = h?.get(ORDERING_KEY_HEADER);
     const token: Token = {
       msg,
       info,
       type: this.context.layout.typeOfSubject(msg.subject),
-      record,
+      priorAttempts,
+      firstAttemptKept: firstAttemptAt !== undefined,
       claimedAt: receivedAt,
       leaseUntil: receivedAt + this.ackWaitMs - this.leaseMarginMs,
     };
     return {
-      eventId: headers?.get(EVENT_ID_HEADER) || headers?.get('Nats-Msg-Id') || '',
+      eventId: h?.get(EVENT_ID_HEADER) || h?.get('Nats-Msg-Id') || '',
       body: msg.string(),
       orderingKey: key ? decodeURIComponent(key) : undefined,
-      attempt: Math.max(1, info.deliveryCount - (record?.uncounted ?? 0)),
-      // A redelivery with no record: its first consumer died before settling it; the store time is the best bound.
-      firstAttemptAt: new Date(record?.firstAttemptAt ?? (info.deliveryCount > 1 ? info.storedAt : receivedAt)),
+      attempt: priorAttempts + info.deliveryCount,
+      firstAttemptAt: new Date(firstAttemptAt ?? receivedAt),
       token,
     };
+  }
+
+  /** Only a retried message (a redelivery) can have a ledger record to remove. */
+  private async forgetFirstAttempt(token: Token): Promise<void> {
+    if (token.info.deliveryCount > 1) await this.context.ledger.forget(this.group, token.info.streamSequence);
   }
 
   /** The token while this delivery still holds its lease; a lapsed one must not touch a newer delivery. */

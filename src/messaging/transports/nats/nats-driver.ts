@@ -157,6 +157,7 @@ export class NatsDriver implements TransportDriver {
     const queue = new NatsGroupQueue(
       {
         nc: this.nc,
+        js: this.js,
         layout: this.layout,
         ledger: this.ledger,
         storeDeadLetter: (record) => this.deadLetters.store(record),

@@ -64,6 +64,8 @@ export class PullRequest {
     if (status === 0) {
       this.delivered += 1;
       this.options.onMessage(msg, Date.now());
+      // A full batch ends the request on the server without a status message.
+      if (this.delivered >= this.options.batch) this.end({ delivered: this.delivered, retryable: true });
       return;
     }
     if (status === 100) return; // idle heartbeat (or flow control, unused by pull consumers)
