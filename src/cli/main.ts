@@ -20,6 +20,25 @@ program
   .action((names: string[]) => runSystem(modulesNamed(names)));
 
 program
+  .command('cluster')
+  .description('start every service in processes of its own on this machine; scale consumer groups by process count')
+  .option('--transport <url>', 'TRANSPORT_URL for every process', process.env.TRANSPORT_URL)
+  .option(
+    '--database <url>',
+    'DATABASE_URL for every process (default: SQLite files in DATA_DIR)',
+    process.env.DATABASE_URL,
+  )
+  .option('--port <port>', 'the payments API port (the gateway takes the next one)', nonNegativeInt, 3000)
+  .option('--email <n>', 'email consumer processes', nonNegativeInt, 1)
+  .option('--analytics <n>', 'analytics consumer processes', nonNegativeInt, 1)
+  .option('--reports <n>', 'reports processes', nonNegativeInt, 1)
+  .option('--notifications <n>', 'notifications processes', nonNegativeInt, 1)
+  .action(async (options) => {
+    const { runCluster } = await import('./run-cluster.js');
+    await runCluster(options);
+  });
+
+program
   .command('pay')
   .description(
     'load the payments API: send payments with a progress bar, then print latency percentiles and status counts',
@@ -46,6 +65,12 @@ program
     const { createKey } = await import('./keys.js');
     createKey({ role: options.admin ? 'admin' : 'api' });
   });
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
+  return n;
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
