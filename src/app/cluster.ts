@@ -50,10 +50,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const adminKey = options.env.ADMIN_KEY ?? `sk_admin_${randomBytes(18).toString('base64url')}`;
   const gatewayPort = options.port === 0 ? 0 : options.port + 1;
   const processes: ClusterProcess[] = [];
+  const counts = new Map<string, number>();
   let gatewayUrl: string | undefined;
 
   const launch = async (service: string): Promise<ClusterProcess> => {
-    const index = processes.filter((p) => p.service === service).length + 1;
+    const index = (counts.get(service) ?? 0) + 1;
+    counts.set(service, index);
     const port = service === 'payments' ? options.port : service === 'gateway' ? gatewayPort : 0;
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', service], {
       env: {
