@@ -180,7 +180,7 @@ export class NatsDeadLetters implements DeadLetterQueue {
           batch: limit,
           expiresMs: 0,
           heartbeatMs: 0,
-          wait: false,
+          mode: 'available',
           onMessage: (msg) => {
             rows.push({ position: deliveryInfo(msg.reply ?? '').streamSequence, record: msg.json() });
             if (rows.length >= limit) resolve(rows);

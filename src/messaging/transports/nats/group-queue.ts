@@ -43,7 +43,7 @@ const FIRST_ATTEMPT_HEADER = 'Syncopate-First-Attempt';
 /** A server holds an idle pull this long; then the queue asks again (a cheap, rare request). */
 const PULL_EXPIRES_MS = 30_000;
 const PULL_HEARTBEAT_MS = 5_000;
-/** After an empty early answer (others' requests cover the pending messages) before asking again. */
+/** After a request ended early with nothing, before asking again. */
 const EMPTY_PULL_PAUSE_MS = 25;
 const FAILED_PULL_PAUSE_MS = 1_000;
 
@@ -54,9 +54,10 @@ const FAILED_PULL_PAUSE_MS = 1_000;
 export class NatsGroupQueue implements GroupQueue {
   /** Delivered by the server but not yet handed to the runner (several consumers answered at once). */
   private buffer: Buffered[] = [];
-  /** The request each consumer is waiting on; `live` also holds those a reconnect left behind. */
-  private readonly requests = new Map<string, PullRequest>();
-  private readonly live = new Set<PullRequest>();
+  /** The open requests of each consumer; what they may still deliver is what the queue has asked for. */
+  private readonly requests = new Map<string, Set<PullRequest>>();
+  /** Requests from before a reconnect: still listened to, no longer counted. */
+  private readonly orphans = new Set<PullRequest>();
   private readonly pausedUntil = new Map<string, number>();
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
@@ -207,36 +208,49 @@ export class NatsGroupQueue implements GroupQueue {
    * not withdrawn: if they survived, what they deliver joins the buffer.
    */
   resume(): void {
+    for (const requests of this.requests.values()) for (const request of requests) this.orphans.add(request);
     this.requests.clear();
     this.wake?.();
   }
 
-  /** Starts a request on every consumer that has none; returns how long until a paused one may ask again. */
+  /**
+   * Keeps a standing request on every consumer, topped up to the free slots once it is half
+   * used: a steady flow of messages needs one request per batch, not one per message. Returns how
+   * long until a paused consumer may ask again.
+   */
   private pull(max: number): number | undefined {
     const now = Date.now();
     let pauseMs: number | undefined;
     for (const consumer of this.consumers) {
-      if (this.requests.has(consumer)) continue;
       const until = this.pausedUntil.get(consumer) ?? 0;
       if (until > now) {
         pauseMs = Math.min(pauseMs ?? Number.POSITIVE_INFINITY, until - now);
         continue;
       }
+      let requests = this.requests.get(consumer);
+      if (!requests) {
+        requests = new Set();
+        this.requests.set(consumer, requests);
+      }
+      let credit = 0;
+      for (const request of requests) credit += request.remaining;
+      if (credit > max / 2) continue;
+      const owner = requests;
       const startedAt = now;
-      const request = new PullRequest(this.context.nc, {
+      const request: PullRequest = new PullRequest(this.context.nc, {
         stream: this.context.layout.stream,
         consumer,
-        batch: max,
+        batch: max - credit,
         expiresMs: PULL_EXPIRES_MS,
         heartbeatMs: PULL_HEARTBEAT_MS,
-        wait: true,
+        mode: 'standing',
         onMessage: (msg, receivedAt) => {
           this.buffer.push({ msg, receivedAt });
           this.wake?.();
         },
         onEnd: (end) => {
-          this.live.delete(request);
-          if (this.requests.get(consumer) === request) this.requests.delete(consumer);
+          owner.delete(request);
+          this.orphans.delete(request);
           if (end.error) {
             this.failure = end.error;
             this.pausedUntil.set(consumer, Date.now() + FAILED_PULL_PAUSE_MS);
@@ -246,16 +260,16 @@ export class NatsGroupQueue implements GroupQueue {
           this.wake?.();
         },
       });
-      this.requests.set(consumer, request);
-      this.live.add(request);
+      requests.add(request);
     }
     return pauseMs;
   }
 
   private cancelRequests(): void {
-    for (const request of this.live) request.cancel();
-    this.live.clear();
+    for (const requests of this.requests.values()) for (const request of requests) request.cancel();
+    for (const request of this.orphans) request.cancel();
     this.requests.clear();
+    this.orphans.clear();
   }
 
   private changed(signal: AbortSignal, timeoutMs: number | undefined): Promise<void> {

@@ -16,18 +16,18 @@ export interface PullRequestOptions {
   expiresMs: number;
   /** The server sends a heartbeat this often while it holds the request; two missed ones end it here. */
   heartbeatMs: number;
-  /** Without `wait`, the server answers with what is available now (possibly nothing) and ends the request. */
-  wait: boolean;
+  /**
+   * `standing`: the server sends messages as they arrive until `batch` is reached or the request
+   * expires. `available`: it sends what is there now (possibly nothing) and ends the request.
+   */
+  mode: 'standing' | 'available';
   onMessage(msg: Msg, receivedAt: number): void;
   onEnd(end: PullEnd): void;
 }
 
 /**
- * One JetStream pull request on its own inbox. With `no_wait` and `expires` together the server
- * holds the request until at least one message is there, then sends what is available at that
- * moment (up to `batch`) and ends it: exactly "block until there is work, then take the batch",
- * with no polling. The library's `fetch` waits for a full batch instead, and `consume` buffers
- * messages ahead (their leases running) where the runner has no free slot for them.
+ * One JetStream pull request on its own inbox, so a queue can size each request to its free
+ * slots (the library's `consume` sizes its own buffer, and `fetch` ends only on a full batch).
  */
 export class PullRequest {
   private readonly subscription: Subscription;
@@ -41,8 +41,9 @@ export class PullRequest {
   ) {
     const inbox = createInbox();
     this.subscription = nc.subscribe(inbox, { callback: (_error, msg) => this.receive(msg) });
-    const request: Record<string, unknown> = { batch: options.batch, no_wait: true };
-    if (options.wait) {
+    const request: Record<string, unknown> = { batch: options.batch };
+    if (options.mode === 'available') request.no_wait = true;
+    else {
       request.expires = options.expiresMs * 1_000_000;
       request.idle_heartbeat = options.heartbeatMs * 1_000_000;
       this.armWatchdog();
@@ -50,6 +51,11 @@ export class PullRequest {
     nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${options.stream}.${options.consumer}`, JSON.stringify(request), {
       reply: inbox,
     });
+  }
+
+  /** Messages the server may still send for this request. */
+  get remaining(): number {
+    return this.ended ? 0 : this.options.batch - this.delivered;
   }
 
   /** Withdraws the request: once the server sees no interest in its inbox it drops it. */
@@ -70,7 +76,7 @@ export class PullRequest {
     }
     if (status === 100) return; // idle heartbeat (or flow control, unused by pull consumers)
     const description = msg.headers?.description ?? '';
-    // 408: expired, or (no_wait) ended after its batch, or refused while others' requests cover the pending messages.
+    // 408: expired, or (no_wait) ended after what was available, or refused while others' requests cover it.
     // 404: nothing available to a request that does not wait.
     if (status === 408 || status === 404) {
       this.end({ delivered: this.delivered, retryable: true });
@@ -84,7 +90,7 @@ export class PullRequest {
   }
 
   private armWatchdog(): void {
-    if (!this.options.wait) return;
+    if (this.options.mode !== 'standing') return;
     clearTimeout(this.watchdog);
     // Two missed heartbeats: the request is gone (a reconnect, a server restart); ask again.
     this.watchdog = setTimeout(
