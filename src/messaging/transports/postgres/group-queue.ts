@@ -20,7 +20,8 @@ interface ClaimRow {
   okey: string | null;
   body: string;
   attempts: number;
-  first_attempt_at: Date;
+  /** Epoch milliseconds: a number parses faster than a timestamp. */
+  first_attempt_ms: number;
   due_in_ms: number | null;
   contended: boolean;
 }
@@ -57,12 +58,13 @@ export class PostgresGroupQueue implements GroupQueue {
 
   async claim(max: number, signal: AbortSignal): Promise<Delivery[]> {
     const { group, leaseMs, wakeups, pollMs } = this.options;
-    const stop = AbortSignal.any([signal, this.closing.signal]);
+    const closing = this.closing.signal;
+    const stopped = () => signal.aborted || closing.aborted;
     // A short batch took everything claimable in its snapshot: unless something woke us since,
     // the next look would come back empty, so wait first and save the round trip.
-    if (this.drained !== undefined) await wakeups.wait(this.drained, pollMs, stop);
+    if (this.drained !== undefined) await wakeups.wait(this.drained, pollMs, signal, closing);
     this.drained = undefined;
-    while (!stop.aborted) {
+    while (!stopped()) {
       const seen = wakeups.generation;
       const lease = randomUUID();
       const { rows } = await this.run<ClaimRow>('claim', [group, max, leaseMs, lease]);
@@ -72,7 +74,7 @@ export class PostgresGroupQueue implements GroupQueue {
         return rows.sort((a, b) => Number(a.id) - Number(b.id)).map((row) => toDelivery(row, lease));
       }
       const waitMs = first?.contended ? CONTENDED_RETRY_MS : Math.min(pollMs, Math.max(1, first?.due_in_ms ?? pollMs));
-      await wakeups.wait(seen, Math.ceil(waitMs), stop);
+      await wakeups.wait(seen, Math.ceil(waitMs), signal, closing);
     }
     return [];
   }
@@ -142,7 +144,7 @@ function toDelivery(row: ClaimRow, lease: string): Delivery {
     body: row.body,
     orderingKey: row.okey ?? undefined,
     attempt: row.attempts,
-    firstAttemptAt: row.first_attempt_at,
+    firstAttemptAt: new Date(row.first_attempt_ms),
     token: { id: row.id as string, lease } satisfies Token,
   };
 }

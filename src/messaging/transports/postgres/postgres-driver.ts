@@ -63,8 +63,8 @@ export class PostgresDriver implements TransportDriver {
   constructor(options: PostgresUrlOptions) {
     this.options = options;
     this.schema = options.schema;
-    this.pool = openPool(options, 'syncopate');
-    this.bookkeeping = openPool(options, 'syncopate-consumer', '-c synchronous_commit=off');
+    this.pool = openPool(options, 'syncopate', GENERIC_PLANS);
+    this.bookkeeping = openPool(options, 'syncopate-consumer', `${GENERIC_PLANS} -c synchronous_commit=off`);
     this.sql = queueSql(options.schema);
     this.wakeups = new Wakeups({ connectionString: options.connectionString, schema: options.schema });
     this.deadLetters = new PostgresDeadLetters({
@@ -155,12 +155,19 @@ export class PostgresDriver implements TransportDriver {
   }
 }
 
-function openPool(options: PostgresUrlOptions, applicationName: string, settings?: string): pg.Pool {
+/**
+ * Every hot statement is prepared once per connection. Planning the claim costs more than running
+ * it (measured: 0.5 ms against 0.2 ms), and PostgreSQL would otherwise keep planning statements
+ * whose custom plans look cheaper; the generic plans are the index lookups the statements are written for.
+ */
+const GENERIC_PLANS = '-c plan_cache_mode=force_generic_plan';
+
+function openPool(options: PostgresUrlOptions, applicationName: string, settings: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize,
     application_name: applicationName,
-    ...(settings ? { options: settings } : {}),
+    options: settings,
   });
   // An idle connection the server dropped is discarded by the pool; the next query opens another.
   pool.on('error', () => {});

@@ -16,7 +16,9 @@ export interface QueueSql {
 
 export function queueSql(schema: string): QueueSql {
   const s = quoted(schema);
-  const tokens = 'unnest($2::bigint[], $3::uuid[]) AS t(id, lease)';
+  // The id list drives an index lookup on (grp, id); the pairs then check each row's own lease.
+  const byTokens =
+    'd.grp = $1 AND d.id = ANY ($2::bigint[]) AND (d.id, d.lease) IN (SELECT * FROM unnest($2::bigint[], $3::uuid[]))';
   return {
     /*
      * $1 group, $2 max, $3 lease ms, $4 lease token.
@@ -46,11 +48,10 @@ WITH candidates AS (
   UPDATE ${s}.deliveries d
   SET attempts = d.attempts + 1, visible_at = now() + $3 * interval '1 millisecond', lease = $4,
       first_attempt_at = coalesce(d.first_attempt_at, now()), last_attempt_at = now()
-  FROM claimable c
-  WHERE d.grp = $1 AND d.id = c.id
-  RETURNING d.id, d.event_id, d.okey, d.body, d.attempts, d.first_attempt_at
+  WHERE d.grp = $1 AND d.id = ANY (ARRAY(SELECT id FROM claimable))
+  RETURNING d.id, d.event_id, d.okey, d.body, d.attempts, extract(epoch FROM d.first_attempt_at) * 1000 AS first_attempt_ms
 )
-SELECT id, event_id, okey, body, attempts, first_attempt_at, NULL::float8 AS due_in_ms, false AS contended
+SELECT id, event_id, okey, body, attempts, first_attempt_ms::float8, NULL::float8 AS due_in_ms, false AS contended
 FROM leased
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL,
@@ -64,8 +65,7 @@ WHERE NOT EXISTS (SELECT 1 FROM leased)`,
      */
     ack: `
 WITH gone AS (
-  DELETE FROM ${s}.deliveries d USING ${tokens}
-  WHERE d.grp = $1 AND d.id = t.id AND d.lease = t.lease
+  DELETE FROM ${s}.deliveries d WHERE ${byTokens}
   RETURNING d.id, d.okey
 )
 SELECT EXISTS (
@@ -92,12 +92,10 @@ ON CONFLICT (grp, event_id) DO UPDATE SET
     /* $1 group, $2 ids, $3 leases, $4 lease ms */
     extend: `
 UPDATE ${s}.deliveries d SET visible_at = now() + $4 * interval '1 millisecond'
-FROM ${tokens}
-WHERE d.grp = $1 AND d.id = t.id AND d.lease = t.lease`,
+WHERE ${byTokens}`,
     /* $1 group, $2 ids, $3 leases, $4 attempts to take back (0 or 1) */
     release: `
 UPDATE ${s}.deliveries d SET visible_at = now(), lease = NULL, attempts = d.attempts - $4
-FROM ${tokens}
-WHERE d.grp = $1 AND d.id = t.id AND d.lease = t.lease`,
+WHERE ${byTokens}`,
   };
 }

@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS ${s}.deliveries (
   type             text NOT NULL,
   okey             text,
   body             text NOT NULL,
-  published_at     timestamptz NOT NULL DEFAULT now(),
+  -- Publish time until the first claim; then when the lease lapses or the retry comes due.
   visible_at       timestamptz NOT NULL DEFAULT now(),
   attempts         integer NOT NULL DEFAULT 0,
   lease            uuid,

@@ -78,20 +78,22 @@ export class Wakeups {
 
   /**
    * Resolves when a wake-up comes after generation `seen` (at once if one already came),
-   * after `timeoutMs`, or when `signal` aborts.
+   * after `timeoutMs`, or when either signal aborts.
    */
-  wait(seen: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
-    if (this.local.generation !== seen || signal.aborted) return Promise.resolve();
+  wait(seen: number, timeoutMs: number, signal: AbortSignal, closing: AbortSignal): Promise<void> {
+    if (this.local.generation !== seen || signal.aborted || closing.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const finish = () => {
         clearTimeout(timer);
         this.local.emitter.off('wake', finish);
         signal.removeEventListener('abort', finish);
+        closing.removeEventListener('abort', finish);
         resolve();
       };
       const timer = setTimeout(finish, timeoutMs);
       this.local.emitter.on('wake', finish);
       signal.addEventListener('abort', finish, { once: true });
+      closing.addEventListener('abort', finish, { once: true });
     });
   }
 
