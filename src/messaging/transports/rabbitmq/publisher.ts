@@ -1,5 +1,7 @@
 import type { ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
 
+const OPEN_ATTEMPTS = 3;
+
 export interface Outgoing {
   exchange: string;
   routingKey: string;
@@ -32,7 +34,7 @@ export class ConfirmPublisher {
 
   async publish(messages: readonly Outgoing[]): Promise<void> {
     if (messages.length === 0) return;
-    const channel = await this.openChannel();
+    const channel = await this.usableChannel();
     const confirms: Promise<void>[] = [];
     let sendError: unknown;
     try {
@@ -94,6 +96,20 @@ export class ConfirmPublisher {
 
   private freeSlot(): Promise<void> {
     return new Promise((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  /**
+   * Opening a channel can fail because the connection is dropping at that moment. Nothing of the
+   * batch is sent yet, so trying again on the next connection (which `connect` waits for) is safe.
+   */
+  private async usableChannel(): Promise<ConfirmChannel> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.openChannel();
+      } catch (error) {
+        if (attempt >= OPEN_ATTEMPTS) throw error;
+      }
+    }
   }
 
   private openChannel(): Promise<ConfirmChannel> {
