@@ -6,6 +6,7 @@ import type { Transport, TransportDriver } from '../transport.js';
  * Opens a transport from its URL (the `TRANSPORT_URL` setting):
  * - `sqlite:./data/syncopate.db` (the default), options `?synchronous=full|normal&poll=25`
  * - `memory:` (a fresh in-process queue) or `memory:name` (shared by that name within the process)
+ * - `postgres://…`, `amqp://…`, `nats://…`, `redis://…`: see each transport's folder
  * A backend's module is loaded only when its scheme is used.
  */
 export async function openTransport(url: string): Promise<Transport> {
@@ -32,8 +33,30 @@ export async function openDriver(url: string): Promise<TransportDriver> {
         pollMs: integerParam(url, params, 'poll', 25, 1, 10_000),
       });
     }
+    case 'postgres':
+    case 'postgresql': {
+      const { openPostgresDriver } = await import('./postgres/postgres-driver.js');
+      return openPostgresDriver(url);
+    }
+    case 'amqp':
+    case 'amqps': {
+      const { openRabbitMqDriver } = await import('./rabbitmq/rabbitmq-driver.js');
+      return openRabbitMqDriver(url);
+    }
+    case 'nats': {
+      const { openNatsDriver } = await import('./nats/nats-driver.js');
+      return openNatsDriver(url);
+    }
+    case 'redis':
+    case 'rediss': {
+      const { openRedisDriver } = await import('./redis/redis-driver.js');
+      return openRedisDriver(url);
+    }
     default:
-      throw new InvalidTransportUrlError(url, `unknown scheme "${scheme}"; use sqlite: or memory:`);
+      throw new InvalidTransportUrlError(
+        url,
+        `unknown scheme "${scheme}"; use sqlite:, memory:, postgres://, amqp://, nats:// or redis://`,
+      );
   }
 }
 
