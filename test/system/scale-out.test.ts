@@ -8,7 +8,7 @@ import { type Cluster, startCluster } from '../../src/app/cluster.js';
 import { createTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { paymentBody } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
-import { scaleOutTransports } from './transports.js';
+import { systemTransports } from './transports.js';
 
 const PAYMENTS = 2_000;
 const CONCURRENCY = 16;
@@ -41,7 +41,7 @@ async function payMany(url: string, apiKey: string, count: number, onSent: (n: n
   return statuses;
 }
 
-describe.each(await scaleOutTransports())('scale-out on %s', (_name, transportUrl, databaseUrl) => {
+describe.each(await systemTransports())('scale-out on %s', (_name, transportUrl, databaseUrl) => {
   let smtp: TestSmtpServer;
   let cluster: Cluster | undefined;
   afterAll(async () => {
