@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { type ChainableCommander, Redis } from 'ioredis';
 import type { RawEntry } from './entries.js';
 
 export interface BlockingReaderOptions {
@@ -10,16 +10,22 @@ export interface BlockingReaderOptions {
   control: Redis;
 }
 
+/** Commands to send in the same write as a read, ahead of it; each settles through its own callback. */
+export type RideAlong = (pipeline: ChainableCommander) => void;
+
 /**
  * One consumer's XREADGROUP … BLOCK, on a connection of its own: a blocked read holds its
- * connection, so publishes, acks and lease renewals must not share it. An aborted wait is ended
- * at once with CLIENT UNBLOCK (the read then returns what it has, or nothing) instead of letting
- * it run out its BLOCK time.
+ * connection, so publishes and lease renewals must not share it. An aborted wait is ended at
+ * once with CLIENT UNBLOCK (the read then returns what it has, or nothing) instead of letting it
+ * run out its BLOCK time.
  */
 export class BlockingReader {
   private readonly connection: Redis;
   /** This connection's id on the server; unknown from a reconnect until the next read. */
   private clientId: number | undefined;
+  private readonly watched = new WeakSet<AbortSignal>();
+  private reading = false;
+  private closed = false;
 
   constructor(private readonly options: BlockingReaderOptions) {
     this.connection = new Redis(options.connectUrl, { connectionName: options.consumer, lazyConnect: true });
@@ -35,18 +41,28 @@ export class BlockingReader {
     await this.connection.connect();
   }
 
-  /** New entries for this consumer, waiting up to `blockMs` for the first one. */
-  async read(count: number, blockMs: number, signal: AbortSignal): Promise<RawEntry[]> {
-    if (this.clientId === undefined) {
-      // Sent in the same write as the read: knowing the id costs no round trip of its own.
-      this.connection.call('CLIENT', ['ID']).then(
-        (id) => {
-          this.clientId = Number(id);
-        },
-        () => {},
-      );
+  /**
+   * New entries for this consumer, waiting up to `blockMs` for the first one. `rideAlong` commands
+   * (acks) are executed before the read, in the same write: they cost no round trip of their own.
+   */
+  async read(count: number, blockMs: number, signal: AbortSignal, rideAlong?: RideAlong): Promise<RawEntry[]> {
+    this.watch(signal);
+    let along = rideAlong;
+    for (;;) {
+      if (signal.aborted) return [];
+      try {
+        return await this.readOnce(count, blockMs, along);
+      } catch (error) {
+        // A pipeline cut by a dropped connection is not resent by ioredis: read again once it is
+        // back (the ride-along commands were settled, with that error, through their callbacks).
+        if (this.closed || !(error instanceof Error) || error.name !== 'AbortError') throw error;
+        along = undefined;
+      }
     }
-    const reply = this.connection.call('XREADGROUP', [
+  }
+
+  private async readOnce(count: number, blockMs: number, rideAlong: RideAlong | undefined): Promise<RawEntry[]> {
+    const read = [
       'GROUP',
       this.options.group,
       this.options.consumer,
@@ -57,30 +73,51 @@ export class BlockingReader {
       'STREAMS',
       this.options.stream,
       '>',
-    ]);
-    const unblock = () => void this.unblock();
-    signal.addEventListener('abort', unblock, { once: true });
+    ];
+    this.reading = true;
     try {
-      return entriesOf(await reply);
+      if (!rideAlong && this.clientId !== undefined) {
+        return entriesOf(await this.connection.call('XREADGROUP', read));
+      }
+      const pipeline = this.connection.pipeline();
+      rideAlong?.(pipeline);
+      if (this.clientId === undefined) {
+        pipeline.call('CLIENT', ['ID'], (error, id) => {
+          if (!error) this.clientId = Number(id);
+        });
+      }
+      pipeline.call('XREADGROUP', read);
+      const results = (await pipeline.exec()) ?? [];
+      const [error, reply] = results.at(-1) ?? [null, null];
+      if (error) throw error;
+      return entriesOf(reply);
     } finally {
-      signal.removeEventListener('abort', unblock);
+      this.reading = false;
     }
-  }
-
-  private async unblock(): Promise<void> {
-    // Without the id (a reconnect in between), the read ends at its BLOCK time instead.
-    if (this.clientId === undefined) return;
-    await this.options.control.call('CLIENT', ['UNBLOCK', this.clientId, 'TIMEOUT']).catch(() => {});
   }
 
   /** Drops the connection at once: a read still waiting is rejected, its entries (if any) lapse. */
   close(): void {
+    this.closed = true;
     this.connection.disconnect();
   }
 
   /** For tests that provoke a dropped connection. */
   get id(): number | undefined {
     return this.clientId;
+  }
+
+  /** One listener per signal for all the reads it governs, rather than one per read. */
+  private watch(signal: AbortSignal): void {
+    if (this.watched.has(signal)) return;
+    this.watched.add(signal);
+    signal.addEventListener('abort', () => void this.unblock(), { once: true });
+  }
+
+  private async unblock(): Promise<void> {
+    // Without the id (a reconnect in between), the read ends at its BLOCK time instead.
+    if (!this.reading || this.clientId === undefined) return;
+    await this.options.control.call('CLIENT', ['UNBLOCK', this.clientId, 'TIMEOUT']).catch(() => {});
   }
 }
 

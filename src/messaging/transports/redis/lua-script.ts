@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 /** A Lua script sent by its SHA1, and by its text only when the server has not cached it yet. */
 export class LuaScript {
@@ -18,5 +18,28 @@ export class LuaScript {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       return redis.call('EVAL', [this.source, ...tail]);
     }
+  }
+
+  /**
+   * Adds the script to a pipeline; `done` gets its own result as soon as it arrives. An uncached
+   * script runs again with its text on `fallback`.
+   */
+  addTo(
+    pipeline: ChainableCommander,
+    fallback: Redis,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+    done: (error: unknown, result: unknown) => void,
+  ): void {
+    pipeline.call('EVALSHA', [this.sha, keys.length, ...keys, ...args], (error, result) => {
+      if (error?.message.startsWith('NOSCRIPT')) {
+        this.run(fallback, keys, args).then(
+          (retried) => done(null, retried),
+          (failed: unknown) => done(failed, null),
+        );
+      } else {
+        done(error ?? null, result);
+      }
+    });
   }
 }
