@@ -45,6 +45,8 @@ export class RabbitMqGroupQueue implements GroupQueue {
   private readonly ready: Delivery[] = [];
   private wake: (() => void) | undefined;
   private prefetch = 0;
+  /** Whether the runner is claiming; the consumer runs only while it is. */
+  private wanted = false;
   private closed = false;
   private readonly parking = new Set<Promise<void>>();
 
@@ -55,11 +57,16 @@ export class RabbitMqGroupQueue implements GroupQueue {
 
   async claim(max: number, signal: AbortSignal): Promise<Delivery[]> {
     if (this.prefetch === 0) this.prefetch = max;
+    this.wanted = true;
     while (!signal.aborted && !this.closed) {
       if (this.ready.length > 0) return this.ready.splice(0, max);
-      if (this.channel) await this.nextDelivery(signal);
+      if (this.channel && this.consumerTag) await this.nextDelivery(signal);
       else await untilAborted(this.start(), signal);
     }
+    // Nobody claims any more (the runner is shutting down): stop the broker from pushing more
+    // now, before the runner releases what it holds, or a requeued message would be pushed
+    // straight back to this consumer and counted again when it cancels.
+    await this.stopConsuming();
     return [];
   }
 
@@ -135,10 +142,9 @@ export class RabbitMqGroupQueue implements GroupQueue {
     this.closed = true;
     this.deps.onClose();
     this.wake?.();
-    await this.starting?.catch(() => {});
+    await this.stopConsuming();
     const channel = this.channel;
     if (!channel) return;
-    if (this.consumerTag) await channel.cancel(this.consumerTag).catch(() => {});
     // After cancel-ok nothing more arrives: what was delivered but never claimed goes back uncounted.
     await Promise.all(this.parking);
     const unclaimed = this.ready.splice(0);
@@ -148,13 +154,38 @@ export class RabbitMqGroupQueue implements GroupQueue {
   }
 
   private start(): Promise<void> {
-    this.starting ??= this.openConsumer().finally(() => {
+    this.starting ??= this.consume().finally(() => {
       this.starting = undefined;
     });
     return this.starting;
   }
 
-  private async openConsumer(): Promise<void> {
+  /** Consumes on the current channel, opening one first if there is none (at start, after a drop). */
+  private async consume(): Promise<void> {
+    const channel = this.channel ?? (await this.openChannel());
+    let consumerTag: string;
+    try {
+      const reply = await channel.consume(
+        this.deps.names.group(this.options.group),
+        (message) => this.receive(channel, message),
+        { noAck: false },
+      );
+      consumerTag = reply.consumerTag;
+      if (this.channel !== channel) return;
+      this.consumerTag = consumerTag;
+    } catch (error) {
+      this.lost(channel);
+      await channel.close().catch(() => {});
+      throw error;
+    }
+    // Claiming stopped while the consumer was starting (stopConsuming waits for this very start).
+    if (!this.wanted || this.closed) {
+      this.consumerTag = undefined;
+      await channel.cancel(consumerTag).catch(() => {});
+    }
+  }
+
+  private async openChannel(): Promise<Channel> {
     const model = await this.deps.connection();
     const channel = await model.createChannel();
     channel.on('error', () => {});
@@ -163,17 +194,20 @@ export class RabbitMqGroupQueue implements GroupQueue {
     this.channel = channel;
     try {
       await channel.prefetch(this.prefetch);
-      const { consumerTag } = await channel.consume(
-        this.deps.names.group(this.options.group),
-        (message) => this.receive(channel, message),
-        { noAck: false },
-      );
-      this.consumerTag = consumerTag;
     } catch (error) {
       this.lost(channel);
-      await channel.close().catch(() => {});
       throw error;
     }
+    return channel;
+  }
+
+  private async stopConsuming(): Promise<void> {
+    this.wanted = false;
+    await this.starting?.catch(() => {});
+    const { channel, consumerTag } = this;
+    if (!channel || !consumerTag) return;
+    this.consumerTag = undefined;
+    await channel.cancel(consumerTag).catch(() => {});
   }
 
   private receive(channel: Channel, message: ConsumeMessage | null): void {
