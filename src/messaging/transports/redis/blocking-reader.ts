@@ -1,4 +1,4 @@
-import { type ChainableCommander, Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { RawEntry } from './entries.js';
 
 export interface BlockingReaderOptions {
@@ -10,8 +10,8 @@ export interface BlockingReaderOptions {
   control: Redis;
 }
 
-/** Commands to send in the same write as a read, ahead of it; each settles through its own callback. */
-export type RideAlong = (pipeline: ChainableCommander) => void;
+/** Sends commands on the reader's connection just ahead of a read; they must not block. */
+export type RideAlong = (connection: Redis) => void;
 
 /**
  * One consumer's XREADGROUP … BLOCK, on a connection of its own: a blocked read holds its
@@ -25,7 +25,6 @@ export class BlockingReader {
   private clientId: number | undefined;
   private readonly watched = new WeakSet<AbortSignal>();
   private reading = false;
-  private closed = false;
 
   constructor(private readonly options: BlockingReaderOptions) {
     this.connection = new Redis(options.connectUrl, { connectionName: options.consumer, lazyConnect: true });
@@ -43,54 +42,45 @@ export class BlockingReader {
 
   /**
    * New entries for this consumer, waiting up to `blockMs` for the first one. `rideAlong` commands
-   * (acks) are executed before the read, in the same write: they cost no round trip of their own.
+   * (acks) run before the read and leave in the same socket write: no round trip of their own.
+   * After a dropped connection ioredis resends what was unanswered, the read included.
    */
   async read(count: number, blockMs: number, signal: AbortSignal, rideAlong?: RideAlong): Promise<RawEntry[]> {
     this.watch(signal);
-    let along = rideAlong;
-    for (;;) {
-      if (signal.aborted) return [];
-      try {
-        return await this.readOnce(count, blockMs, along);
-      } catch (error) {
-        // A pipeline cut by a dropped connection is not resent by ioredis: read again once it is
-        // back (the ride-along commands were settled, with that error, through their callbacks).
-        if (this.closed || !(error instanceof Error) || error.name !== 'AbortError') throw error;
-        along = undefined;
+    if (signal.aborted) return [];
+    const connection = this.connection;
+    // Commands written while corked go out in one writev when uncorked.
+    const socket = connection.status === 'ready' ? connection.stream : undefined;
+    socket?.cork();
+    let reply: Promise<unknown>;
+    try {
+      rideAlong?.(connection);
+      if (this.clientId === undefined) {
+        connection.call('CLIENT', ['ID']).then(
+          (id) => {
+            this.clientId = Number(id);
+          },
+          () => {},
+        );
       }
+      reply = connection.call('XREADGROUP', [
+        'GROUP',
+        this.options.group,
+        this.options.consumer,
+        'COUNT',
+        count,
+        'BLOCK',
+        Math.max(1, Math.round(blockMs)),
+        'STREAMS',
+        this.options.stream,
+        '>',
+      ]);
+    } finally {
+      socket?.uncork();
     }
-  }
-
-  private async readOnce(count: number, blockMs: number, rideAlong: RideAlong | undefined): Promise<RawEntry[]> {
-    const read = [
-      'GROUP',
-      this.options.group,
-      this.options.consumer,
-      'COUNT',
-      count,
-      'BLOCK',
-      Math.max(1, Math.round(blockMs)),
-      'STREAMS',
-      this.options.stream,
-      '>',
-    ];
     this.reading = true;
     try {
-      if (!rideAlong && this.clientId !== undefined) {
-        return entriesOf(await this.connection.call('XREADGROUP', read));
-      }
-      const pipeline = this.connection.pipeline();
-      rideAlong?.(pipeline);
-      if (this.clientId === undefined) {
-        pipeline.call('CLIENT', ['ID'], (error, id) => {
-          if (!error) this.clientId = Number(id);
-        });
-      }
-      pipeline.call('XREADGROUP', read);
-      const results = (await pipeline.exec()) ?? [];
-      const [error, reply] = results.at(-1) ?? [null, null];
-      if (error) throw error;
-      return entriesOf(reply);
+      return entriesOf(await reply);
     } finally {
       this.reading = false;
     }
@@ -98,7 +88,6 @@ export class BlockingReader {
 
   /** Drops the connection at once: a read still waiting is rejected, its entries (if any) lapse. */
   close(): void {
-    this.closed = true;
     this.connection.disconnect();
   }
 

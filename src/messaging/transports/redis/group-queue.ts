@@ -131,16 +131,18 @@ export class RedisGroupQueue implements GroupQueue {
 
   private rideAlong(batch: PendingAck[]): RideAlong | undefined {
     if (batch.length === 0) return undefined;
-    return (pipeline) =>
-      ackScript.addTo(pipeline, this.redis, [this.stream], this.ackArgs(batch), (error) => {
-        if (error) {
-          // Lost with a dropped read connection, perhaps after it ran: acks are idempotent, so again.
+    return (connection) => {
+      ackScript.run(connection, [this.stream], this.ackArgs(batch), this.redis).then(
+        () => {
+          for (const entry of batch) entry.resolve();
+        },
+        () => {
+          // Acks are idempotent (fenced): whatever became of this one, send them again on their own.
           this.acks.push(...batch);
           void this.flushAcks();
-          return;
-        }
-        for (const entry of batch) entry.resolve();
-      });
+        },
+      );
+    };
   }
 
   private ackArgs(batch: PendingAck[]): (string | number)[] {
