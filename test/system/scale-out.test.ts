@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from '../../src/app/cluster.js';
+import { EMAIL_SERVICE_DEFAULTS } from '../../src/services/email/index.js';
 import { createTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { paymentBody } from '../support/system.js';
 import { waitFor } from '../support/wait.js';

@@ -2,9 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import amqp from 'amqplib';
 import { afterAll } from 'vitest';
+import { ALL_MODULES } from '../../src/app/modules.js';
+import { Names } from '../../src/messaging/transports/rabbitmq/names.js';
+import { deleteNamespace } from '../../src/messaging/transports/rabbitmq/topology.js';
 import { requireServer } from '../support/availability.js';
 import { deleteTestStreams, freshNatsUrl, NATS_PORT } from '../transports/nats/namespaces.js';
+import { BROKER } from '../transports/rabbitmq/namespaces.js';
 
 export type SystemTransport = [name: string, transportUrl: () => string, databaseUrl: (() => string) | undefined];
 
@@ -21,6 +26,25 @@ export async function systemTransports(): Promise<SystemTransport[]> {
   if (await requireServer('NATS', NATS_PORT)) {
     afterAll(deleteTestStreams);
     transports.push(['nats', freshNatsUrl, undefined]);
+  }
+  if (await requireServer('RabbitMQ', 5672)) {
+    const prefixes: string[] = [];
+    afterAll(async () => {
+      const groups = ALL_MODULES.flatMap((m) => m.groups.map((g) => g.group));
+      const connection = await amqp.connect(BROKER);
+      connection.on('error', () => {});
+      for (const prefix of prefixes) await deleteNamespace(connection, new Names(prefix), groups);
+      await connection.close();
+    });
+    transports.push([
+      'rabbitmq',
+      () => {
+        const prefix = `syncopate-system-${process.pid}-${randomBytes(3).toString('hex')}`;
+        prefixes.push(prefix);
+        return `${BROKER}?prefix=${prefix}`;
+      },
+      undefined,
+    ]);
   }
   return transports;
 }
