@@ -138,3 +138,71 @@ function postgresTransport(options: Parameters<CaseFactory>[0]): Case {
 
 export const cases: CaseFactory = async (options) =>
   (await serverAnswers(Number(new URL(BASE_URL).port || 5432))) ? [postgresFloor(), postgresTransport(options)] : [];
+
+/**
+ * `npx tsx bench/transport-cases/postgres.ts`: how each way of waking consumers costs publishers.
+ * P publishers publish one event at a time, concurrently; a consumer reachable only by NOTIFY or
+ * its poll (another connection string, so no in-process shortcut) handles them. Prints publish
+ * throughput and publish → handler latency per mode and publisher count.
+ */
+async function compareNotifyModes(): Promise<void> {
+  const { createEvent, openTransport } = await import('../../src/messaging/index.js');
+  const { BenchPayment, paymentData, percentile } = await import('../support.js');
+  const modes = [
+    { notify: 'commit', poll: 1_000 },
+    { notify: 'after', poll: 1_000 },
+    { notify: 'off', poll: 10 },
+  ];
+  const perPublisher = Number(process.env.POSTGRES_BENCH_COUNT ?? 1_500);
+  const rows: Record<string, string | number>[] = [];
+  for (const publishers of [1, 4, 16]) {
+    for (const { notify, poll } of modes) {
+      const schema = freshSchema('notify');
+      const url = `${BASE_URL}?schema=${schema}&notify=${notify}&poll=${poll}&pool=16`;
+      const consumer = await openTransport(`${url}&application_name=consumer`);
+      const publisher = await openTransport(url);
+      const latencies: number[] = [];
+      const total = publishers * perPublisher;
+      let finish: () => void = () => {};
+      const done = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      await consumer.subscribe({
+        group: 'bench',
+        events: [BenchPayment],
+        concurrency: 64,
+        handler: ({ event }) => {
+          latencies.push(now() - event.data.sentAt);
+          if (latencies.length >= total) finish();
+        },
+      });
+      const started = now();
+      await Promise.all(
+        Array.from({ length: publishers }, async (_, p) => {
+          for (let n = 0; n < perPublisher; n++) {
+            await publisher.publish(
+              createEvent(BenchPayment, paymentData(p * perPublisher + n, now()), { source: 'urn:bench' }),
+            );
+          }
+        }),
+      );
+      const publishMs = now() - started;
+      await done;
+      latencies.sort((a, b) => a - b);
+      rows.push({
+        publishers,
+        notify: notify === 'off' ? `off, poll ${poll} ms` : notify,
+        'publish msg/s': Math.round((total / publishMs) * 1000),
+        'p50 ms': Math.round(percentile(latencies, 0.5) * 100) / 100,
+        'p99 ms': Math.round(percentile(latencies, 0.99) * 100) / 100,
+      });
+      await Promise.all([consumer.close(), publisher.close()]);
+      await dropSchema(schema);
+    }
+  }
+  console.table(rows);
+}
+
+if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+  await compareNotifyModes();
+}

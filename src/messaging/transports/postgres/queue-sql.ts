@@ -38,7 +38,7 @@ WITH candidates AS (
       WHERE e.grp = $1 AND e.okey = d.okey AND e.id < d.id AND e.visible_at > now()))
   ORDER BY d.id
   LIMIT $2
-  FOR UPDATE SKIP LOCKED
+  FOR NO KEY UPDATE SKIP LOCKED
 ), claimable AS (
   SELECT c.id FROM candidates c
   WHERE c.okey IS NULL OR NOT EXISTS (
