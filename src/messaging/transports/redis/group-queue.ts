@@ -85,6 +85,10 @@ export class RedisGroupQueue implements GroupQueue {
       }
       let entries: RawEntry[];
       try {
+        // Let the handlers just dispatched run first (their acks then ride with this read),
+        // instead of making them wait behind this read's socket write.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (signal.aborted || this.closed) break;
         const acks = this.takeAcks();
         entries = await this.reader.read(max, this.maintainAt - Date.now(), signal, this.rideAlong(acks));
       } catch (error) {
