@@ -4,6 +4,8 @@ import type { Outbox } from '../messaging/outbox/outbox.js';
 import { OutboxRelay } from '../messaging/outbox/outbox-relay.js';
 import { OutboxTable } from '../messaging/outbox/outbox-table.js';
 import type { Migration, SqlDatabase } from '../messaging/sql/sql-database.js';
+import { PostgresQueueOutbox } from '../messaging/transports/postgres/queue-outbox.js';
+import { parsePostgresUrl } from '../messaging/transports/postgres/url.js';
 import type { SqliteOpenOptions } from '../messaging/transports/sqlite/database.js';
 import type { Config } from './config.js';
 import { openServiceDatabase } from './database.js';
@@ -18,7 +20,11 @@ export class ServiceResources {
   private started = false;
 
   constructor(
-    private readonly parts: { config: Pick<Config, 'DATABASE_URL' | 'dataDir'>; transport: Transport; logger: Logger },
+    private readonly parts: {
+      config: Pick<Config, 'DATABASE_URL' | 'dataDir' | 'TRANSPORT_URL'>;
+      transport: Transport;
+      logger: Logger;
+    },
   ) {}
 
   async database(service: string, migrations: readonly Migration[], options?: SqliteOpenOptions): Promise<SqlDatabase> {
@@ -27,7 +33,14 @@ export class ServiceResources {
     return db;
   }
 
+  /**
+   * Where the service writes the events of its transactions. When its database is the PostgreSQL
+   * database the transport uses, the queue rows themselves (no relay hop); otherwise an outbox
+   * table in its own database, relayed to the transport.
+   */
   async outbox(db: SqlDatabase): Promise<Outbox> {
+    const queueSchema = sameDatabaseQueue(db, this.parts.config.TRANSPORT_URL);
+    if (queueSchema) return new PostgresQueueOutbox(queueSchema);
     const outbox = await OutboxTable.open(db);
     const relay = new OutboxRelay({
       outbox,
@@ -53,4 +66,16 @@ export class ServiceResources {
     await Promise.all(this.relays.map((relay) => relay.stop()));
     await Promise.all(this.databases.map((db) => db.close()));
   }
+}
+
+/** The transport's queue schema, when the transport is PostgreSQL on the very database `db` is in. */
+function sameDatabaseQueue(db: SqlDatabase, transportUrl: string): string | undefined {
+  if (db.dialect !== 'postgres' || !/^postgres(ql)?:\/\//.test(transportUrl)) return undefined;
+  const transport = new URL(transportUrl);
+  const database = new URL(db.location);
+  const same =
+    transport.hostname === database.hostname &&
+    (transport.port || '5432') === (database.port || '5432') &&
+    transport.pathname === database.pathname;
+  return same ? parsePostgresUrl(transportUrl).schema : undefined;
 }

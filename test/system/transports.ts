@@ -7,7 +7,7 @@ import { afterAll } from 'vitest';
 import { ALL_MODULES } from '../../src/app/modules.js';
 import { Names } from '../../src/messaging/transports/rabbitmq/names.js';
 import { deleteNamespace } from '../../src/messaging/transports/rabbitmq/topology.js';
-import { requireServer } from '../support/availability.js';
+import { dropSchemas, requireServer } from '../support/availability.js';
 import { deleteTestStreams, freshNatsUrl, NATS_PORT } from '../transports/nats/namespaces.js';
 import { BROKER } from '../transports/rabbitmq/namespaces.js';
 
@@ -23,6 +23,22 @@ export async function systemTransports(): Promise<SystemTransport[]> {
   const transports: SystemTransport[] = [
     ['sqlite', () => `sqlite:${join(dir, `queue-${randomBytes(4).toString('hex')}.db`)}`, undefined],
   ];
+  if (await requireServer('PostgreSQL', 5432)) {
+    // The services' schemas and the queue's in one database: payments writes its events as queue rows.
+    const pg = 'postgres://postgres@127.0.0.1:5432/test';
+    const prefix = `t_sys_${process.pid}_${randomBytes(3).toString('hex')}_`;
+    let n = 0;
+    let current = '';
+    afterAll(() => dropSchemas(pg, prefix));
+    transports.push([
+      'postgres',
+      () => {
+        current = `${prefix}${n++}_`;
+        return `${pg}?schema=${current}queue`;
+      },
+      () => `${pg}?schema_prefix=${current}`,
+    ]);
+  }
   if (await requireServer('NATS', NATS_PORT)) {
     afterAll(deleteTestStreams);
     transports.push(['nats', freshNatsUrl, undefined]);

@@ -24,9 +24,19 @@ const types = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+/** A PostgreSQL executor also hands out its connection, for code written against `pg` itself. */
+export interface PostgresExecutor extends SqlExecutor {
+  readonly client: pg.Pool | pg.PoolClient;
+}
+
+export function isPostgresExecutor(ex: SqlExecutor): ex is PostgresExecutor {
+  return ex.dialect === 'postgres' && 'client' in ex;
+}
+
+function executor(client: pg.Pool | pg.PoolClient): PostgresExecutor {
   return {
     dialect: 'postgres',
+    client,
     async all<T>(sql: string, params: SqlParams = []) {
       return (await client.query(toPostgresPlaceholders(sql), params as unknown[])).rows as T[];
     },
@@ -72,8 +82,8 @@ export class PostgresDatabase implements SqlDatabase {
       options: `-c search_path=${options.schema}`,
       types,
     });
-    const { host, port, pathname } = new URL(options.url);
-    return new PostgresDatabase(pool, `postgres://${host}:${port}${pathname}#${options.schema}`);
+    const { hostname, port, pathname } = new URL(options.url);
+    return new PostgresDatabase(pool, `postgres://${hostname}:${port || 5432}${pathname}#${options.schema}`);
   }
 
   all<T>(sql: string, params?: SqlParams): Promise<T[]> {
