@@ -168,6 +168,12 @@ describe.skipIf(!available)('redis transport specifics', () => {
     await expect(driver.publish([happened(1)])).rejects.toBeInstanceOf(ReplicationTimeoutError);
   });
 
+  it('fails to open with the address and the cause when no server answers', async () => {
+    await expect(openDriver('redis://127.0.0.1:1?prefix=nobody')).rejects.toThrow(
+      /cannot reach Redis at 127\.0\.0\.1:1: .*ECONNREFUSED/,
+    );
+  });
+
   it('rejects URLs it cannot honour with a clear error', async () => {
     const base = `redis://127.0.0.1:${REDIS_PORT}`;
     for (const [url, message] of [

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { type Envelope, encodeEnvelope } from '../../envelope.js';
-import { MessagingError, TransportClosedError, UnroutableEventError } from '../../errors.js';
+import { errorMessage, MessagingError, TransportClosedError, UnroutableEventError } from '../../errors.js';
 import type {
   DeadLetterQueue,
   GroupQueue,
@@ -18,15 +18,26 @@ import { declareScript, publishScript } from './scripts.js';
 export async function openRedisDriver(url: string): Promise<TransportDriver> {
   const options = parseRedisUrl(url);
   const redis = new Redis(options.connectUrl, { lazyConnect: true });
+  let lastError: unknown;
   // Failures surface through the commands that hit them; unheard, the event would crash the process.
-  redis.on('error', () => {});
+  redis.on('error', (error) => {
+    lastError = error;
+  });
   try {
     await redis.connect();
   } catch (error) {
     redis.disconnect();
-    throw error;
+    throw new RedisUnavailableError(options.connectUrl, lastError ?? error);
   }
   return new RedisDriver(redis, options);
+}
+
+/** The server did not answer when the transport opened. */
+export class RedisUnavailableError extends MessagingError {
+  constructor(connectUrl: string, cause: unknown) {
+    const { host } = new URL(connectUrl);
+    super('transport_unavailable', `cannot reach Redis at ${host}: ${errorMessage(cause)}`, { cause });
+  }
 }
 
 /** A publish that reached the primary but not the replicas the URL asked for. */
