@@ -38,8 +38,6 @@ const MAINTAIN_EVERY_MS = { min: 100, max: 5_000 };
 /** Pending entries one reclaim pass looks at, at most: bounds the script's time on the server. */
 const RECLAIM_SCAN_BUDGET = 1_000;
 const PROMOTE_BATCH = 500;
-/** How long an ack waits for a read to ride along with before it goes alone. */
-const ACK_WINDOW_MS = 2;
 /** Consumers that hold nothing and were quiet this long died without saying goodbye. */
 const FORGET_CONSUMERS = { everyMs: 60_000, quietMs: 3_600_000 };
 
@@ -55,8 +53,9 @@ export class RedisGroupQueue implements GroupQueue {
   private maintainAt = 0;
   private forgetAt = Date.now() + FORGET_CONSUMERS.everyMs;
   private promotion: { timer: NodeJS.Timeout; at: number } | undefined;
+  /** Acks waiting to ride with the read a yielding claim is about to send. */
   private readonly acks: PendingAck[] = [];
-  private ackTimer: NodeJS.Timeout | undefined;
+  private yielding = false;
   private closed = false;
 
   constructor(private readonly options: RedisGroupQueueOptions) {
@@ -85,11 +84,16 @@ export class RedisGroupQueue implements GroupQueue {
       }
       let entries: RawEntry[];
       try {
-        // Let the handlers just dispatched run first (their acks then ride with this read),
-        // instead of making them wait behind this read's socket write.
+        // Let the handlers just dispatched run first, instead of making them wait behind this
+        // read's socket write; the acks they send meanwhile ride with the read.
+        this.yielding = true;
         await new Promise<void>((resolve) => setImmediate(resolve));
-        if (signal.aborted || this.closed) break;
-        const acks = this.takeAcks();
+        this.yielding = false;
+        const acks = this.acks.splice(0);
+        if (signal.aborted || this.closed) {
+          this.sendAcks(acks);
+          break;
+        }
         entries = await this.reader.read(max, this.maintainAt - Date.now(), signal, this.rideAlong(acks));
       } catch (error) {
         if (this.closed) break;
@@ -104,33 +108,30 @@ export class RedisGroupQueue implements GroupQueue {
   }
 
   /**
-   * Acks wait for this consumer's next read and go to the server in the same write, ahead of it:
-   * under a steady flow that is no round trip of their own. When no read comes within
-   * ACK_WINDOW_MS (the group is idle), they go on their own, several in one script call.
+   * An ack that comes while a claim is about to read (the runner acks what it just handled while
+   * the claim yields) goes to the server in the read's socket write, ahead of it: under a steady
+   * flow, acks cost no round trip of their own. Any other ack goes at once: a read may be
+   * blocked, or none may come until the runner frees a slot, which waits for this ack.
    */
   ack(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.acks.push({ deliveries, resolve, reject });
-      this.ackTimer ??= setTimeout(() => void this.flushAcks(), ACK_WINDOW_MS);
+      const pending = { deliveries, resolve, reject };
+      if (this.yielding) this.acks.push(pending);
+      else this.sendAcks([pending]);
     });
   }
 
-  private takeAcks(): PendingAck[] {
-    clearTimeout(this.ackTimer);
-    this.ackTimer = undefined;
-    return this.acks.splice(0);
-  }
-
-  private async flushAcks(): Promise<void> {
-    const batch = this.takeAcks();
+  private sendAcks(batch: PendingAck[]): void {
     if (batch.length === 0) return;
-    try {
-      await ackScript.run(this.redis, [this.stream], this.ackArgs(batch));
-      for (const entry of batch) entry.resolve();
-    } catch (error) {
-      for (const entry of batch) entry.reject(error);
-    }
+    ackScript.run(this.redis, [this.stream], this.ackArgs(batch)).then(
+      () => {
+        for (const entry of batch) entry.resolve();
+      },
+      (error: unknown) => {
+        for (const entry of batch) entry.reject(error);
+      },
+    );
   }
 
   private rideAlong(batch: PendingAck[]): RideAlong | undefined {
@@ -140,11 +141,8 @@ export class RedisGroupQueue implements GroupQueue {
         () => {
           for (const entry of batch) entry.resolve();
         },
-        () => {
-          // Acks are idempotent (fenced): whatever became of this one, send them again on their own.
-          this.acks.push(...batch);
-          void this.flushAcks();
-        },
+        // Acks are idempotent (fenced): whatever became of these, send them again on their own.
+        () => this.sendAcks(batch),
       );
     };
   }
@@ -208,8 +206,7 @@ export class RedisGroupQueue implements GroupQueue {
     if (this.closed) return;
     this.closed = true;
     if (this.promotion) clearTimeout(this.promotion.timer);
-    clearTimeout(this.ackTimer);
-    await this.flushAcks();
+    this.sendAcks(this.acks.splice(0));
     this.reader.close();
     this.options.onClose();
     await forgetConsumersScript
