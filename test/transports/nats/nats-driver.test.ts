@@ -13,13 +13,19 @@ const available = await requireServer('NATS', NATS_PORT);
 
 describe('nats URL', () => {
   it('reads servers, credentials and the namespace, with defaults', () => {
-    expect(parseNatsUrl('nats://127.0.0.1')).toEqual({ servers: ['127.0.0.1:4222'], stream: 'SYNCOPATE', replicas: 1 });
+    expect(parseNatsUrl('nats://127.0.0.1')).toEqual({
+      servers: ['127.0.0.1:4222'],
+      stream: 'SYNCOPATE',
+      replicas: 1,
+      maxAgeHours: 168,
+    });
     expect(parseNatsUrl('nats://u:p%40ss@a:4223,b?stream=PAY-1&replicas=3')).toEqual({
       servers: ['a:4223', 'b:4222'],
       user: 'u',
       pass: 'p@ss',
       stream: 'PAY-1',
       replicas: 3,
+      maxAgeHours: 168,
     });
     expect(parseNatsUrl('nats://s3cret@a:4222').token).toBe('s3cret');
   });
@@ -29,6 +35,7 @@ describe('nats URL', () => {
       'nats://a?stream=a.b',
       'nats://a?stream=a_b',
       'nats://a?replicas=0',
+      'nats://a?maxAgeHours=0',
       'nats://a?strem=X',
       'nats://',
     ]) {
@@ -99,23 +106,23 @@ describe.skipIf(!available)('nats transport specifics', () => {
     expect((await jsm.streams.info(driver.layout.stream)).state.messages).toBe(1);
   });
 
-  it('removes handled and dead-lettered messages from the stream (interest retention)', async () => {
-    const { driver, transport } = await connect(freshNatsUrl());
-    let handled = 0;
-    await transport.subscribe({
-      group: 'g',
-      events: [TestHappened],
-      maxAttempts: 1,
-      handler: ({ event }) => {
-        handled += 1;
-        if (event.data.n === 0) throw new Error('poison');
-      },
-    });
-    await transport.publish(Array.from({ length: 10 }, (_, n) => happened(n)));
-    await waitFor('10 handled', () => handled === 10);
+  it('keeps events for their age limit, each group consuming from its own position', async () => {
+    const { driver, transport } = await connect(`${freshNatsUrl()}&maxAgeHours=2`);
     const jsm = await jetstreamManager(driver.nc);
-    await waitFor('an empty stream', async () => (await jsm.streams.info(driver.layout.stream)).state.messages === 0);
-    expect(await transport.deadLetters.count('g')).toBe(1);
+    const info = await jsm.streams.info(driver.layout.stream);
+    expect(info.config.retention).toBe('limits');
+    expect(info.config.max_age).toBe(2 * 3_600 * 1_000_000_000);
+    const seen: Record<string, number> = { a: 0, b: 0 };
+    for (const group of ['a', 'b']) {
+      await transport.subscribe({
+        group,
+        events: [TestHappened],
+        handler: () => void (seen[group] = (seen[group] ?? 0) + 1),
+      });
+    }
+    await transport.publish(Array.from({ length: 10 }, (_, n) => happened(n)));
+    await waitFor('both groups', () => seen.a === 10 && seen.b === 10);
+    expect((await jsm.streams.info(driver.layout.stream)).state.messages).toBe(10);
   });
 
   it('a settle after the lease was lost does not touch the newer delivery', async () => {

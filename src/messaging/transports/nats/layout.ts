@@ -1,6 +1,6 @@
 /**
  * Where everything of one namespace lives on the server. With namespace `NS`:
- * - stream `NS` (interest retention) holds the events on `NS.ev.<type>` and dead-letter replays,
+ * - stream `NS` (limits retention, maxAgeHours) holds the events on `NS.ev.<type>` and dead-letter replays,
  *   which go to one group only, on `NS.to.<group>.<type>`;
  * - one durable pull consumer per (group, type), `ev~<group>~<type with "~" for ".">`, filtered on
  *   `NS.ev.<type>` (a 2.9 server allows one filter subject per consumer), and one per group for

@@ -11,6 +11,8 @@ export interface NatsUrlOptions {
   stream: string;
   /** Copies of every stream on a JetStream cluster. Default 1. */
   replicas: number;
+  /** How long the stream keeps an event, handled or not (limits retention). Default 168 h (7 days). */
+  maxAgeHours: number;
 }
 
 const DEFAULT_STREAM = 'SYNCOPATE';
@@ -18,19 +20,21 @@ const DEFAULT_STREAM = 'SYNCOPATE';
 const STREAM_NAME = /^[A-Za-z0-9-]{1,64}$/;
 
 /**
- * `nats://[user:pass@|token@]host[:port][,host:port…][?stream=NAME&replicas=1]`
+ * `nats://[user:pass@|token@]host[:port][,host:port…][?stream=NAME&replicas=1&maxAgeHours=168]`
  */
 export function parseNatsUrl(url: string): NatsUrlOptions {
   const match = /^nats:\/\/([^?#]*)(?:\?([^#]*))?$/i.exec(url.trim());
   if (!match) throw new InvalidTransportUrlError(url, 'expected nats://host:port[?stream=NAME]');
   let location = match[1] ?? '';
   const params = new URLSearchParams(match[2] ?? '');
-  const known = new Set(['stream', 'replicas']);
+  const known = new Set(['stream', 'replicas', 'maxAgeHours']);
   for (const name of params.keys()) {
-    if (!known.has(name)) throw new InvalidTransportUrlError(url, `unknown option "${name}"; known: stream, replicas`);
+    if (!known.has(name)) {
+      throw new InvalidTransportUrlError(url, `unknown option "${name}"; known: stream, replicas, maxAgeHours`);
+    }
   }
 
-  const options: NatsUrlOptions = { servers: [], stream: DEFAULT_STREAM, replicas: 1 };
+  const options: NatsUrlOptions = { servers: [], stream: DEFAULT_STREAM, replicas: 1, maxAgeHours: 168 };
   const at = location.lastIndexOf('@');
   if (at >= 0) {
     const auth = location.slice(0, at);
@@ -66,6 +70,14 @@ export function parseNatsUrl(url: string): NatsUrlOptions {
       throw new InvalidTransportUrlError(url, 'replicas must be an integer from 1 to 5');
     }
     options.replicas = value;
+  }
+  const maxAge = params.get('maxAgeHours');
+  if (maxAge !== null) {
+    const value = Number(maxAge);
+    if (!Number.isInteger(value) || value < 1 || value > 24 * 365) {
+      throw new InvalidTransportUrlError(url, 'maxAgeHours must be an integer from 1 to 8760');
+    }
+    options.maxAgeHours = value;
   }
   return options;
 }

@@ -2,8 +2,8 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Layout } from './layout.js';
 
 /**
- * Which event types have a group. JetStream stores a message on any subject of the stream, and an
- * interest-retention stream silently drops one no consumer wants: a publish must check first.
+ * Which event types have a group. JetStream stores a message on any subject of the stream, where
+ * it would be kept for no one (a group declared later starts after it): a publish must check first.
  * The consumers are the bindings, so they are the record; this is a cache of them. Bindings are
  * only ever added, so a cached "routable" never goes stale, and an unknown type is looked up on
  * the server before it is called unroutable (another process may have declared it).
