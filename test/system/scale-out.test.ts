@@ -2,45 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from '../../src/app/cluster.js';
 import { EMAIL_SERVICE_DEFAULTS } from '../../src/services/email/index.js';
+import { payMany, receiptsByCustomer } from '../support/pay-many.js';
 import { createTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
-import { paymentBody } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
 import { systemTransports } from './transports.js';
 
 const PAYMENTS = 2_000;
 const CONCURRENCY = 16;
-
-/** Sends `count` payments, `concurrency` at a time, each to its own customer; resolves with the statuses. */
-async function payMany(url: string, apiKey: string, count: number, onSent: (n: number) => void): Promise<number[]> {
-  const agent = new Agent({ connections: CONCURRENCY });
-  const statuses: number[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const n = next++;
-      const response = await request(`${url}/v1/payments`, {
-        method: 'POST',
-        dispatcher: agent,
-        headers: {
-          authorization: `Bearer ${apiKey}`,
-          'content-type': 'application/json',
-          'idempotency-key': `scale-${n}`,
-        },
-        body: JSON.stringify(paymentBody({ customer: { email: `customer-${n}@example.com` } })),
-      });
-      await response.body.dump();
-      statuses[n] = response.statusCode;
-      onSent(statuses.length);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  await agent.close();
-  return statuses;
-}
 
 describe.each(await systemTransports())('scale-out on %s', (_name, transportUrl, databaseUrl) => {
   let smtp: TestSmtpServer;
@@ -69,27 +40,26 @@ describe.each(await systemTransports())('scale-out on %s', (_name, transportUrl,
     });
     const emailProcesses = cluster.processes.filter((p) => p.service === 'email');
     let killed = false;
-    const statuses = await payMany(cluster.url, cluster.apiKey, PAYMENTS, () => {
-      // A third of the way in, with receipts flowing, one consumer dies without a word.
-      if (!killed && smtp.messages.length >= PAYMENTS / 6) {
-        killed = true;
-        emailProcesses[0]?.child.kill('SIGKILL');
-        void cluster?.add('email');
-      }
+    const statuses = await payMany({
+      url: cluster.url,
+      apiKey: cluster.apiKey,
+      count: PAYMENTS,
+      concurrency: CONCURRENCY,
+      keyPrefix: 'scale',
+      onSent: () => {
+        // A third of the way in, with receipts flowing, one consumer dies without a word.
+        if (!killed && smtp.messages.length >= PAYMENTS / 6) {
+          killed = true;
+          emailProcesses[0]?.child.kill('SIGKILL');
+          void cluster?.add('email');
+        }
+      },
     });
     expect(killed).toBe(true);
     expect(await emailProcesses[0]?.exited).toBeNull();
     expect(statuses.filter((s) => s === 201)).toHaveLength(PAYMENTS);
 
-    const receiptsOf = () => {
-      const byCustomer = new Map<string, Set<string>>();
-      for (const mail of smtp.messages) {
-        const ids = byCustomer.get(mail.to ?? '') ?? new Set<string>();
-        ids.add(mail.messageId ?? '');
-        byCustomer.set(mail.to ?? '', ids);
-      }
-      return byCustomer;
-    };
+    const receiptsOf = () => receiptsByCustomer(smtp);
     await waitFor('a receipt for every payment', () => receiptsOf().size >= PAYMENTS, 90_000);
     const receipts = receiptsOf();
     const lost = Array.from({ length: PAYMENTS }, (_, n) => `customer-${n}@example.com`).filter(

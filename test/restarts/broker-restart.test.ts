@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Cluster, startCluster } from '../../src/app/cluster.js';
+import { requireServer } from '../support/availability.js';
+import { payMany, receiptsByCustomer } from '../support/pay-many.js';
+import { createTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import { waitFor } from '../support/wait.js';
+import { nats, postgres, type RestartableServer, rabbitmq, redisWithAof } from './servers.js';
+
+/**
+ * These tests stop and start brokers, so they run on their own, after the main suite
+ * (vitest.restarts.config.ts): nothing else is using the servers meanwhile.
+ */
+const PAYMENTS = 400;
+
+const servers: (() => Promise<RestartableServer | undefined>)[] = [
+  async () => ((await requireServer('PostgreSQL', 5432)) ? postgres() : undefined),
+  async () => ((await requireServer('RabbitMQ', 5672)) ? rabbitmq() : undefined),
+  async () => ((await requireServer('NATS', 4222)) ? nats() : undefined),
+  async () => redisWithAof(),
+];
+const available = (await Promise.all(servers.map((open) => open()))).filter((s): s is RestartableServer => !!s);
+
+describe.each(available.map((server) => [server.name, server] as const))(
+  'the broker restarted mid-run: %s',
+  (_name, server) => {
+    let smtp: TestSmtpServer;
+    let cluster: Cluster | undefined;
+    afterAll(async () => {
+      await cluster?.stop();
+      await smtp?.stop();
+      await server.dispose();
+    });
+
+    it('payments keep succeeding from the outbox, and every confirmed payment gets its receipt once the broker is back', async () => {
+      smtp = createTestSmtpServer();
+      await smtp.start();
+      cluster = await startCluster({
+        port: 0,
+        processes: { gateway: 1, payments: 1, email: 1 },
+        env: {
+          DATA_DIR: mkdtempSync(join(tmpdir(), 'syncopate-restart-')),
+          TRANSPORT_URL: server.transportUrl(),
+          SMTP_URL: smtp.url,
+          LOG_LEVEL: process.env.RESTART_LOG_LEVEL ?? 'error',
+          API_KEY: `sk_test_${randomBytes(12).toString('hex')}`,
+        },
+        output: process.env.RESTART_LOG_LEVEL ? (line) => console.log(line) : () => {},
+      });
+      let restarting: Promise<void> | undefined;
+      const statuses = await payMany({
+        url: cluster.url,
+        apiKey: cluster.apiKey,
+        count: PAYMENTS,
+        concurrency: 4,
+        keyPrefix: 'restart',
+        onSent: (sent) => {
+          if (sent === PAYMENTS / 4) restarting = server.restart(2_000);
+        },
+      });
+      await restarting;
+      // The critical path never touched the broker: the payment and its event commit to the
+      // service's own database, and the relay publishes when the broker answers again.
+      expect(statuses.filter((s) => s === 201)).toHaveLength(PAYMENTS);
+      await waitFor(
+        'a receipt for every payment',
+        () => {
+          if (process.env.RESTART_LOG_LEVEL) console.log('receipts', receiptsByCustomer(smtp).size);
+          return receiptsByCustomer(smtp).size >= PAYMENTS;
+        },
+        120_000,
+      );
+      const lost = Array.from({ length: PAYMENTS }, (_, n) => `customer-${n}@example.com`).filter(
+        (to) => !receiptsByCustomer(smtp).has(to),
+      );
+      expect(lost).toEqual([]);
+      expect([...receiptsByCustomer(smtp).values()].filter((ids) => ids.size > 1)).toEqual([]);
+    }, 300_000);
+  },
+);

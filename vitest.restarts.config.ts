@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+/** The tests that stop and start the brokers: run alone, one file at a time, after the main suite. */
+export default defineConfig({
+  test: {
+    include: ['test/restarts/**/*.test.ts'],
+    testTimeout: 300_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    fileParallelism: false,
+    maxWorkers: 1,
+    allowOnly: false,
+  },
+});
