@@ -117,7 +117,9 @@ describe.skipIf(!available)('nats transport specifics', () => {
       await transport.subscribe({
         group,
         events: [TestHappened],
-        handler: () => void (seen[group] = (seen[group] ?? 0) + 1),
+        handler: () => {
+          seen[group] = (seen[group] ?? 0) + 1;
+        },
       });
     }
     await transport.publish(Array.from({ length: 10 }, (_, n) => happened(n)));
