@@ -1,4 +1,5 @@
 import { InvalidTransportUrlError } from '../../errors.js';
+import { parseServerUrl } from '../server-url.js';
 
 /** What an `amqp://` transport URL configures. */
 export interface RabbitMqOptions {
@@ -28,16 +29,10 @@ const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
  * Other query parameters (frameMax, channelMax, locale) go to amqplib untouched.
  */
 export function parseRabbitMqUrl(url: string): RabbitMqOptions {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InvalidTransportUrlError(url, 'not a valid URL; expected amqp://user:password@host:5672/vhost');
-  }
-  if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
-    throw new InvalidTransportUrlError(url, 'the scheme must be amqp: or amqps:');
-  }
-  if (!parsed.hostname) throw new InvalidTransportUrlError(url, 'give the broker host, like amqp://127.0.0.1:5672');
+  const parsed = parseServerUrl(url, {
+    schemes: ['amqp', 'amqps'],
+    example: 'amqp://user:password@127.0.0.1:5672/vhost',
+  });
   const params = parsed.searchParams;
   const prefix = params.get('prefix') ?? RABBITMQ_DEFAULTS.prefix;
   if (!PREFIX.test(prefix)) {

@@ -1,4 +1,5 @@
 import { InvalidTransportUrlError } from '../../errors.js';
+import { parseServerUrl } from '../server-url.js';
 
 /** What a `redis://` transport URL says, its defaults written once here. */
 export interface RedisTransportOptions {
@@ -24,16 +25,10 @@ const OWN_PARAMS = new Set(['prefix', 'replicas', 'replicaTimeout']);
 
 /** `redis://[user:password@]host[:port][/db]?prefix=syncopate&replicas=0&replicaTimeout=1000` (or `rediss://` for TLS). */
 export function parseRedisUrl(url: string): RedisTransportOptions {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InvalidTransportUrlError(url, 'expected redis://host:port[/db][?prefix=name]');
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new InvalidTransportUrlError(url, 'the scheme must be redis: or rediss:');
-  }
-  if (!parsed.hostname) throw new InvalidTransportUrlError(url, 'give a host, like redis://127.0.0.1:6379');
+  const parsed = parseServerUrl(url, {
+    schemes: ['redis', 'rediss'],
+    example: 'redis://127.0.0.1:6379[/db][?prefix=name]',
+  });
   if (parsed.pathname && parsed.pathname !== '/' && !/^\/\d{1,2}$/.test(parsed.pathname)) {
     throw new InvalidTransportUrlError(url, 'the path may only be a database number, like redis://host:6379/2');
   }
