@@ -6,6 +6,7 @@ import { resolveSubscribeOptions } from './subscribe-options.js';
 import type {
   CloseOptions,
   DeadLetterQueue,
+  GroupStats,
   SubscribeOptions,
   Subscription,
   Transport,
@@ -54,6 +55,16 @@ export class DrivenTransport implements Transport {
     };
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  stats(group: string): Promise<GroupStats> {
+    this.assertOpen();
+    return this.driver.stats(group);
+  }
+
+  ping(): Promise<void> {
+    this.assertOpen();
+    return this.driver.ping();
   }
 
   async close(options?: CloseOptions): Promise<void> {

@@ -131,6 +131,23 @@ export interface DeadLetterQueue {
   purge(group: string, eventId?: string): Promise<number>;
 }
 
+/**
+ * Where one group's queue stands, for metrics and dashboards. A backend that cannot tell a figure
+ * without reading every message reports null for it rather than a guess.
+ */
+export interface GroupStats {
+  group: string;
+  /** Messages not yet handled and not claimed: ready now, or waiting for a retry's delay. */
+  waiting: number;
+  /** Of `waiting`, those held back until a retry's delay has passed; null when the backend cannot tell. */
+  delayed: number | null;
+  /** Claimed by a consumer and not yet settled. */
+  inFlight: number;
+  deadLettered: number;
+  /** How long the oldest waiting message has waited since it was published (consumer lag), ms; 0 when none waits. */
+  oldestWaitingAgeMs: number | null;
+}
+
 export interface Transport {
   readonly name: string;
   readonly capabilities: TransportCapabilities;
@@ -143,6 +160,10 @@ export interface Transport {
   publish(events: Envelope | readonly Envelope[]): Promise<void>;
   subscribe<E extends EventType>(options: SubscribeOptions<E>): Promise<Subscription>;
   readonly deadLetters: DeadLetterQueue;
+  /** The group's queue figures, read from the backend (so they count every process's consumers). */
+  stats(group: string): Promise<GroupStats>;
+  /** Resolves when the backend answers a round trip; rejects with the reason when it does not. */
+  ping(): Promise<void>;
   /** Closes every subscription (with their deadline) and the connection. */
   close(options?: CloseOptions): Promise<void>;
 }
@@ -196,5 +217,7 @@ export interface TransportDriver {
   publish(events: readonly Envelope[]): Promise<void>;
   openQueue(options: GroupQueueOptions): Promise<GroupQueue>;
   readonly deadLetters: DeadLetterQueue;
+  stats(group: string): Promise<GroupStats>;
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
