@@ -10,6 +10,7 @@ import type {
   Failure,
   GroupQueue,
   GroupQueueOptions,
+  GroupStats,
   TransportDriver,
 } from '../../transport.js';
 
@@ -19,6 +20,8 @@ interface Row {
   type: string;
   key: string | undefined;
   body: string;
+  /** When it was put on the queue (published or replayed). */
+  publishedAt: number;
   /** Claimable when `visibleAt <= now`: later while leased or waiting for a retry. */
   visibleAt: number;
   attempts: number;
@@ -115,6 +118,7 @@ export class MemoryDriver implements TransportDriver {
           type: event.type,
           key: event.orderingkey,
           body,
+          publishedAt: now,
           visibleAt: now,
           attempts: 0,
           token: undefined,
@@ -129,6 +133,28 @@ export class MemoryDriver implements TransportDriver {
   async openQueue(options: GroupQueueOptions): Promise<GroupQueue> {
     this.assertOpen();
     return new MemoryGroupQueue(this.store, options);
+  }
+
+  /** Exact: everything is in this process. A row whose lease lapsed is waiting again. */
+  async stats(group: string): Promise<GroupStats> {
+    this.assertOpen();
+    const now = Date.now();
+    const stats = { group, waiting: 0, delayed: 0, inFlight: 0, deadLettered: this.store.dlq(group).size };
+    let oldest = now;
+    for (const row of this.store.queue(group).values()) {
+      if (row.token !== undefined && row.visibleAt > now) {
+        stats.inFlight += 1;
+        continue;
+      }
+      stats.waiting += 1;
+      if (row.visibleAt > now) stats.delayed += 1;
+      oldest = Math.min(oldest, row.publishedAt);
+    }
+    return { ...stats, oldestWaitingAgeMs: now - oldest };
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
   }
 
   async close(): Promise<void> {
@@ -333,6 +359,7 @@ class MemoryDeadLetters implements DeadLetterQueue {
       type: record.type,
       key: record.orderingKey ?? undefined,
       body: record.body,
+      publishedAt: Date.now(),
       visibleAt: Date.now(),
       attempts: 0,
       token: undefined,

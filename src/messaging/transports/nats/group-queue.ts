@@ -59,10 +59,12 @@ export class NatsGroupQueue implements GroupQueue {
   /** Requests from before a reconnect: still listened to, no longer counted. */
   private readonly orphans = new Set<PullRequest>();
   private readonly pausedUntil = new Map<string, number>();
+  /** Handed to the runner and not settled yet (a lapsed one is dropped when counted). */
+  private readonly claimed = new Set<Token>();
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
   private closed = false;
-  private readonly group: string;
+  readonly group: string;
   /** Local leases start this much before the server's, so a settle never lands after the server gave up. */
   private readonly leaseMarginMs: number;
 
@@ -100,7 +102,7 @@ export class NatsGroupQueue implements GroupQueue {
     for (const delivery of deliveries) {
       const token = this.owned(delivery);
       if (!token) continue;
-      token.leaseUntil = 0;
+      this.settled(token);
       ackProtocol.ack(token.msg);
       if (token.info.deliveryCount > 1) forget.push(this.forgetFirstAttempt(token));
     }
@@ -117,7 +119,7 @@ export class NatsGroupQueue implements GroupQueue {
       });
     }
     if (!this.owned(delivery)) return;
-    token.leaseUntil = 0;
+    this.settled(token);
     ackProtocol.nak(token.msg, delayMs);
   }
 
@@ -137,7 +139,7 @@ export class NatsGroupQueue implements GroupQueue {
       deadLetteredAt: Date.now(),
     });
     // Stored first: a crash in between leaves a copy in both places, never in neither.
-    token.leaseUntil = 0;
+    this.settled(token);
     ackProtocol.term(token.msg);
     await Promise.all([this.context.nc.flush(), this.forgetFirstAttempt(token)]);
   }
@@ -187,7 +189,7 @@ export class NatsGroupQueue implements GroupQueue {
       }),
     );
     for (const { token } of owned) {
-      token.leaseUntil = 0;
+      this.settled(token);
       ackProtocol.term(token.msg);
     }
     await Promise.all([this.context.nc.flush(), ...owned.map(({ token }) => this.forgetFirstAttempt(token))]);
@@ -201,6 +203,17 @@ export class NatsGroupQueue implements GroupQueue {
     const unclaimed = await this.take(this.buffer.length);
     if (unclaimed.length > 0) await this.release(unclaimed, { countAttempt: false });
     this.onClose();
+  }
+
+  /** The messages this member holds (delivered and not settled): the in-flight figure of `stats`. */
+  held(): { consumer: string; streamSequence: number }[] {
+    const now = Date.now();
+    const held = this.buffer.map(({ msg }) => deliveryInfo(msg.reply ?? ''));
+    for (const token of this.claimed) {
+      if (token.leaseUntil > now) held.push(token.info);
+      else this.claimed.delete(token);
+    }
+    return held.map(({ consumer, streamSequence }) => ({ consumer, streamSequence }));
   }
 
   /**
@@ -311,6 +324,7 @@ export class NatsGroupQueue implements GroupQueue {
       claimedAt: receivedAt,
       leaseUntil: receivedAt + this.ackWaitMs - this.leaseMarginMs,
     };
+    this.claimed.add(token);
     return {
       eventId: h?.get(EVENT_ID_HEADER) || h?.get('Nats-Msg-Id') || '',
       body: msg.string(),
@@ -329,6 +343,13 @@ export class NatsGroupQueue implements GroupQueue {
   /** The token while this delivery still holds its lease; a lapsed one must not touch a newer delivery. */
   private owned(delivery: Delivery): Token | undefined {
     const token = delivery.token as Token;
-    return token.leaseUntil > Date.now() ? token : undefined;
+    if (token.leaseUntil > Date.now()) return token;
+    this.claimed.delete(token);
+    return undefined;
+  }
+
+  private settled(token: Token): void {
+    token.leaseUntil = 0;
+    this.claimed.delete(token);
   }
 }

@@ -1,5 +1,6 @@
 import {
   AckPolicy,
+  type ConsumerInfo,
   DeliverPolicy,
   JetStreamApiCodes,
   type JetStreamClient,
@@ -11,7 +12,13 @@ import { connect, headers, type NatsConnection, nanos } from '@nats-io/transport
 import { type Envelope, encodeEnvelope } from '../../envelope.js';
 import { InvalidOptionsError, TransportClosedError, UnroutableEventError } from '../../errors.js';
 import { groupNameSchema } from '../../subscribe-options.js';
-import type { GroupQueue, GroupQueueOptions, TransportCapabilities, TransportDriver } from '../../transport.js';
+import type {
+  GroupQueue,
+  GroupQueueOptions,
+  GroupStats,
+  TransportCapabilities,
+  TransportDriver,
+} from '../../transport.js';
 import { AttemptLedger } from './attempt-ledger.js';
 import { isApiError, NatsDeadLetters } from './dead-letters.js';
 import { NatsGroupQueue, ORDERING_KEY_HEADER } from './group-queue.js';
@@ -177,6 +184,58 @@ export class NatsDriver implements TransportDriver {
     return queue;
   }
 
+  /**
+   * From the group's consumers' info (one listing) and the dead-letter stream's. JetStream counts a
+   * message waiting for a delayed retry (a nak with delay) as ack-pending, like one a consumer
+   * holds, and cannot tell them apart: `inFlight` is what this process's members hold, and the
+   * rest of the ack-pending messages count as waiting (so other processes' in-flight ones too).
+   * `delayed` is therefore unknown (null). The oldest waiting message is read by sequence: the
+   * first undelivered one and the oldest unacknowledged one this process does not hold, per consumer.
+   */
+  async stats(group: string): Promise<GroupStats> {
+    this.assertOpen();
+    const parsed = groupNameSchema.safeParse(group);
+    if (!parsed.success) throw new InvalidOptionsError('group', parsed.error);
+    const [consumers, deadLettered] = await Promise.all([this.groupConsumers(group), this.deadLetters.count(group)]);
+    const held = new Set<string>();
+    for (const queue of this.queues) {
+      if (queue.group !== group) continue;
+      for (const { consumer, streamSequence } of queue.held()) held.add(`${consumer}\n${streamSequence}`);
+    }
+    let undelivered = 0;
+    let unacked = 0;
+    for (const info of consumers) {
+      undelivered += info.num_pending;
+      unacked += info.num_ack_pending;
+    }
+    const inFlight = Math.min(held.size, unacked);
+    const waiting = undelivered + unacked - inFlight;
+    const now = Date.now();
+    const firsts = await Promise.all(
+      consumers.flatMap((info) => {
+        const filter = info.config.filter_subject ?? '';
+        const reads: Promise<number | undefined>[] = [];
+        if (info.num_pending > 0) reads.push(this.firstStoredAt(filter, info.delivered.stream_seq + 1));
+        if (info.num_ack_pending > 0) {
+          reads.push(
+            this.firstStoredAt(filter, info.ack_floor.stream_seq + 1, (seq) => held.has(`${info.name}\n${seq}`)),
+          );
+        }
+        return reads;
+      }),
+    );
+    const times = firsts.filter((time): time is number => time !== undefined);
+    let oldestWaitingAgeMs: number | null = 0;
+    if (waiting > 0) oldestWaitingAgeMs = times.length > 0 ? Math.max(0, now - Math.min(...times)) : null;
+    return { group, waiting, delayed: null, inFlight, deadLettered, oldestWaitingAgeMs };
+  }
+
+  /** Resolves when JetStream answers (a request with the client's timeout), not just the server. */
+  async ping(): Promise<void> {
+    this.assertOpen();
+    await this.jsm.getAccountInfo();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -221,6 +280,33 @@ export class NatsDriver implements TransportDriver {
     } catch (error) {
       await this.jsm.consumers.info(this.layout.stream, name).catch(() => Promise.reject(error));
     }
+  }
+
+  /** The group's consumers: one per bound event type (from any process) and its replay consumer. */
+  private async groupConsumers(group: string): Promise<ConsumerInfo[]> {
+    const replay = this.layout.replayConsumer(group);
+    const events = this.layout.eventConsumer(group, '');
+    const found: ConsumerInfo[] = [];
+    for await (const info of this.jsm.consumers.list(this.layout.stream)) {
+      if (info.name === replay || info.name.startsWith(events)) found.push(info);
+    }
+    return found;
+  }
+
+  /** When the stream stored the first message on `filter` from `seq` on; undefined if none, or if `skip` says so. */
+  private async firstStoredAt(
+    filter: string,
+    seq: number,
+    skip?: (seq: number) => boolean,
+  ): Promise<number | undefined> {
+    // The server has long taken next_by_subj with seq; the client's type only lists seq and last_by_subj.
+    const query = { seq, next_by_subj: filter } as unknown as { seq: number };
+    const stored = await this.jsm.streams.getMessage(this.layout.stream, query).catch((error: unknown) => {
+      if (isApiError(error, JetStreamApiCodes.NoMessageFound)) return null;
+      throw error;
+    });
+    if (!stored || skip?.(stored.seq)) return undefined;
+    return stored.time.getTime();
   }
 
   private async setAckWait(consumer: string, leaseMs: number): Promise<void> {

@@ -5,6 +5,7 @@ import type {
   DeadLetterQueue,
   GroupQueue,
   GroupQueueOptions,
+  GroupStats,
   TransportCapabilities,
   TransportDriver,
 } from '../../transport.js';
@@ -108,6 +109,49 @@ export class PostgresDriver implements TransportDriver {
     });
     this.queues.add(queue);
     return queue;
+  }
+
+  /**
+   * One statement over the group's part of the primary key (no bodies): a row is in flight while
+   * its lease runs; one whose lease lapsed is waiting again, like one waiting for its retry's delay.
+   */
+  async stats(group: string): Promise<GroupStats> {
+    this.assertOpen();
+    const s = quoted(this.schema);
+    const { rows } = await this.pool.query<{
+      waiting: number;
+      delayed: number;
+      in_flight: number;
+      oldest_age_ms: number | null;
+      dead_lettered: number;
+    }>({
+      name: `syncopate-stats-${this.schema}`,
+      text: `
+SELECT
+  count(*) FILTER (WHERE NOT (lease IS NOT NULL AND visible_at > now()))::int AS waiting,
+  count(*) FILTER (WHERE lease IS NULL AND visible_at > now())::int AS delayed,
+  count(*) FILTER (WHERE lease IS NOT NULL AND visible_at > now())::int AS in_flight,
+  (extract(epoch FROM now() - min(published_at) FILTER (WHERE NOT (lease IS NOT NULL AND visible_at > now())))
+    * 1000)::float8 AS oldest_age_ms,
+  (SELECT count(*) FROM ${s}.dead_letters WHERE grp = $1)::int AS dead_lettered
+FROM ${s}.deliveries WHERE grp = $1`,
+      values: [group],
+    });
+    const row = rows[0];
+    if (!row) throw new Error('the stats query returned no row');
+    return {
+      group,
+      waiting: row.waiting,
+      delayed: row.delayed,
+      inFlight: row.in_flight,
+      deadLettered: row.dead_lettered,
+      oldestWaitingAgeMs: row.oldest_age_ms === null ? 0 : Math.max(0, Math.round(row.oldest_age_ms)),
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    await this.pool.query('SELECT 1');
   }
 
   async close(): Promise<void> {

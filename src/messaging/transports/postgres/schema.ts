@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS ${s}.deliveries (
   type             text NOT NULL,
   okey             text,
   body             text NOT NULL,
+  -- When the row was written (published or replayed): the consumer lag stats report.
+  published_at     timestamptz NOT NULL DEFAULT now(),
   -- Publish time until the first claim; then when the lease lapses or the retry comes due.
   visible_at       timestamptz NOT NULL DEFAULT now(),
   attempts         integer NOT NULL DEFAULT 0,
@@ -66,6 +68,13 @@ CREATE TABLE IF NOT EXISTS ${s}.deliveries (
   autovacuum_vacuum_insert_threshold = 50000
 );
 CREATE INDEX IF NOT EXISTS deliveries_order ON ${s}.deliveries (grp, okey, id) WHERE okey IS NOT NULL;
+-- Tables made before published_at existed get it; looked up first, so an up-to-date table is not locked.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '${s}.deliveries'::regclass
+                 AND attname = 'published_at' AND NOT attisdropped) THEN
+    ALTER TABLE ${s}.deliveries ADD COLUMN published_at timestamptz NOT NULL DEFAULT now();
+  END IF;
+END $$;
 
 CREATE TABLE IF NOT EXISTS ${s}.dead_letters (
   position         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -43,6 +43,8 @@ export class RabbitMqGroupQueue implements GroupQueue {
   private consumerTag: string | undefined;
   private starting: Promise<void> | undefined;
   private readonly ready: Delivery[] = [];
+  /** Handed to the runner and not settled yet: with `ready`, what this consumer holds unacknowledged. */
+  private readonly claimed = new Set<Token>();
   private wake: (() => void) | undefined;
   private prefetch = 0;
   /** Whether the runner is claiming; the consumer runs only while it is. */
@@ -59,7 +61,11 @@ export class RabbitMqGroupQueue implements GroupQueue {
     if (this.prefetch === 0) this.prefetch = max;
     this.wanted = true;
     while (!signal.aborted && !this.closed) {
-      if (this.ready.length > 0) return this.ready.splice(0, max);
+      if (this.ready.length > 0) {
+        const batch = this.ready.splice(0, max);
+        for (const delivery of batch) this.claimed.add(delivery.token as Token);
+        return batch;
+      }
       if (this.channel && this.consumerTag) await this.nextDelivery(signal);
       else await untilAborted(this.start(), signal);
     }
@@ -70,15 +76,31 @@ export class RabbitMqGroupQueue implements GroupQueue {
     return [];
   }
 
+  get group(): string {
+    return this.options.group;
+  }
+
+  /** Messages this consumer holds unacknowledged (RabbitMQ tells no one else how many a queue has). */
+  inFlight(): number {
+    let held = this.ready.length;
+    for (const token of this.claimed) {
+      if (this.owns(token)) held += 1;
+      else this.claimed.delete(token);
+    }
+    return held;
+  }
+
   async ack(deliveries: readonly Delivery[]): Promise<void> {
     for (const delivery of deliveries) {
       const token = delivery.token as Token;
+      this.claimed.delete(token);
       if (this.owns(token)) settleQuietly(() => token.channel.ack(token.message));
     }
   }
 
   async retry(delivery: Delivery, delayMs: number, failure: Failure): Promise<void> {
     const token = delivery.token as Token;
+    this.claimed.delete(token);
     if (!this.owns(token)) return;
     const now = Date.now();
     await this.move([token], async () => {
@@ -95,6 +117,7 @@ export class RabbitMqGroupQueue implements GroupQueue {
 
   async deadLetter(delivery: Delivery, reason: string): Promise<void> {
     const token = delivery.token as Token;
+    this.claimed.delete(token);
     if (!this.owns(token)) return;
     const now = Date.now();
     await this.move([token], async () =>
@@ -115,6 +138,7 @@ export class RabbitMqGroupQueue implements GroupQueue {
   async extendLeases(_deliveries: readonly Delivery[]): Promise<void> {}
 
   async release(deliveries: readonly Delivery[], options: { countAttempt: boolean }): Promise<void> {
+    for (const delivery of deliveries) this.claimed.delete(delivery.token as Token);
     const owned = deliveries.filter((delivery) => this.owns(delivery.token as Token));
     if (owned.length === 0) return;
     const tokens = owned.map((delivery) => delivery.token as Token);
@@ -287,6 +311,7 @@ export class RabbitMqGroupQueue implements GroupQueue {
     this.consumerTag = undefined;
     // The broker gives these back itself when the channel closes.
     this.ready.length = 0;
+    this.claimed.clear();
     this.wake?.();
   }
 

@@ -6,6 +6,7 @@ import type {
   DeadLetterQueue,
   GroupQueue,
   GroupQueueOptions,
+  GroupStats,
   TransportCapabilities,
   TransportDriver,
 } from '../../transport.js';
@@ -15,6 +16,7 @@ import { RabbitMqGroupQueue } from './group-queue.js';
 import { Names } from './names.js';
 import { parseRabbitMqUrl, type RabbitMqOptions } from './options.js';
 import { ConfirmPublisher } from './publisher.js';
+import { RETRY_TIERS_MS } from './retry-tiers.js';
 import { RoutingCheck } from './routing-check.js';
 import { Topology } from './topology.js';
 import { eventProperties } from './wire.js';
@@ -105,6 +107,50 @@ export class RabbitMqDriver implements TransportDriver {
     );
     this.queues.add(queue);
     return queue;
+  }
+
+  /**
+   * Ready-message counts from passive declares, each on a channel of its own (a missing queue
+   * closes its channel), all at once: the group's queue, its retry tiers (delayed) and its
+   * dead-letter queue. AMQP tells no one how many messages a queue has handed out unacknowledged,
+   * so `inFlight` is what this process's consumers hold; nor can a message be looked at without
+   * taking it, so the oldest waiting message's age is unknown (null).
+   */
+  async stats(group: string): Promise<GroupStats> {
+    this.assertOpen();
+    const [ready = 0, deadLettered = 0, ...tiers] = await Promise.all([
+      this.readyCount(this.names.group(group)),
+      this.readyCount(this.names.deadLetters(group)),
+      ...RETRY_TIERS_MS.map((tier) => this.readyCount(this.names.retryTier(group, tier))),
+    ]);
+    const delayed = tiers.reduce((sum, count) => sum + count, 0);
+    let inFlight = 0;
+    for (const queue of this.queues) if (queue.group === group) inFlight += queue.inFlight();
+    const waiting = ready + delayed;
+    return { group, waiting, delayed, inFlight, deadLettered, oldestWaitingAgeMs: waiting === 0 ? 0 : null };
+  }
+
+  /** A channel opened and closed: a round trip the broker answers, without waiting for a lost connection. */
+  async ping(): Promise<void> {
+    this.assertOpen();
+    if (!this.connection.connected) throw new Error('RabbitMQ connection is down (reconnecting)');
+    const channel = await (await this.current()).createChannel();
+    channel.on('error', () => {});
+    await channel.close();
+  }
+
+  /** Ready messages of one queue; 0 for a queue never declared. */
+  private async readyCount(queue: string): Promise<number> {
+    const channel = await (await this.current()).createChannel();
+    channel.on('error', () => {});
+    try {
+      return (await channel.checkQueue(queue)).messageCount;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 404) return 0;
+      throw error;
+    } finally {
+      await channel.close().catch(() => {});
+    }
   }
 
   /** For tests of recovery: cuts the TCP connection the way a network failure would. */

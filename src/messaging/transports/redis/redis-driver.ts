@@ -5,6 +5,7 @@ import type {
   DeadLetterQueue,
   GroupQueue,
   GroupQueueOptions,
+  GroupStats,
   TransportCapabilities,
   TransportDriver,
 } from '../../transport.js';
@@ -12,7 +13,7 @@ import { RedisGroupQueue } from './group-queue.js';
 import { type NamespaceKeys, namespaceKeys } from './keys.js';
 import { RedisDeadLetters } from './redis-dead-letters.js';
 import { parseRedisUrl, type RedisTransportOptions } from './redis-url.js';
-import { declareScript, publishScript } from './scripts.js';
+import { declareScript, publishScript, statsScript } from './scripts.js';
 
 /** Opens the Redis Streams transport: `redis://host:6379[/db]?prefix=syncopate` (see the README beside this file). */
 export async function openRedisDriver(url: string): Promise<TransportDriver> {
@@ -119,6 +120,32 @@ export class RedisDriver implements TransportDriver {
     await queue.reader.connect();
     this.queues.add(queue);
     return queue;
+  }
+
+  /**
+   * One script: the stream's length less the group's pending entries is what waits undelivered,
+   * the delayed set what waits for a retry's delay. A leased entry counts as in flight until
+   * another consumer reclaims it, even once its lease lapsed. The oldest waiting message's age is
+   * that of the oldest undelivered entry (a retried or released copy counts from when it was put
+   * back); null when only retries wait, whose copies keep no publish time.
+   */
+  async stats(group: string): Promise<GroupStats> {
+    this.assertOpen();
+    const [length, pending, delayed, deadLettered, oldest, now] = (await statsScript.run(
+      this.redis,
+      [this.keys.stream(group), this.keys.delayed(group), this.keys.deadLetters(group)],
+      [group],
+    )) as number[] as [number, number, number, number, number, number];
+    const ready = Math.max(0, length - pending);
+    let oldestWaitingAgeMs: number | null = 0;
+    if (oldest >= 0) oldestWaitingAgeMs = Math.max(0, now - oldest);
+    else if (delayed > 0) oldestWaitingAgeMs = null;
+    return { group, waiting: ready + delayed, delayed, inFlight: pending, deadLettered, oldestWaitingAgeMs };
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    await this.redis.ping();
   }
 
   async close(): Promise<void> {

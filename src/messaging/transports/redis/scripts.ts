@@ -284,3 +284,28 @@ for _, info in ipairs(redis.call('XINFO', 'CONSUMERS', stream, group)) do
 end
 return forgotten
 `);
+
+/**
+ * KEYS: stream, delayed, dead letters. ARGV: group. Reads the group's figures without touching an
+ * entry's body: { stream length, pending entries, delayed retries, dead letters, time (ms) of the
+ * oldest entry not yet delivered or -1, server time ms }. Acked entries are deleted from the
+ * stream, so what is in it and not pending has not been delivered yet.
+ */
+export const statsScript = new LuaScript(`
+${TIME_MS}
+${FIELDS}
+local stream, group = KEYS[1], ARGV[1]
+local length = redis.call('XLEN', stream)
+local pending, last = 0, '0-0'
+local groups = redis.pcall('XINFO', 'GROUPS', stream)
+if type(groups) == 'table' and not groups.err then
+  for _, flat in ipairs(groups) do
+    local g = fields(flat)
+    if g.name == group then pending, last = g.pending, g['last-delivered-id'] end
+  end
+end
+local oldest = -1
+local next = redis.call('XRANGE', stream, '(' .. last, '+', 'COUNT', 1)[1]
+if next then oldest = tonumber(string.match(next[1], '^(%d+)')) end
+return { length, pending, redis.call('ZCARD', KEYS[2]), redis.call('XLEN', KEYS[3]), oldest, now_ms() }
+`);

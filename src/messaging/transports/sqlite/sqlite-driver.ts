@@ -11,6 +11,7 @@ import type {
   Failure,
   GroupQueue,
   GroupQueueOptions,
+  GroupStats,
   TransportDriver,
 } from '../../transport.js';
 import { openSqlite, type SqliteOpenOptions } from './database.js';
@@ -78,6 +79,7 @@ export class SqliteDriver implements TransportDriver {
   private readonly writer: SqliteQueueWriter;
   private readonly pollMs: number;
   private readonly queues = new Set<SqliteGroupQueue>();
+  private statsQuery: Statement | undefined;
   private closed = false;
 
   constructor(options: SqliteDriverOptions) {
@@ -103,6 +105,33 @@ export class SqliteDriver implements TransportDriver {
     const queue = new SqliteGroupQueue(this.bookkeeping, options, this.pollMs, () => this.queues.delete(queue));
     this.queues.add(queue);
     return queue;
+  }
+
+  /**
+   * One read over the group's part of the claim index (no bodies): a row is in flight while its
+   * lease runs; one whose lease lapsed is waiting again, like one waiting for its retry's delay.
+   */
+  async stats(group: string): Promise<GroupStats> {
+    this.assertOpen();
+    this.statsQuery ??= this.bookkeeping.prepare(`
+      SELECT
+        count(*) FILTER (WHERE NOT (lease IS NOT NULL AND visible_at > @now)) AS waiting,
+        count(*) FILTER (WHERE lease IS NULL AND visible_at > @now) AS delayed,
+        count(*) FILTER (WHERE lease IS NOT NULL AND visible_at > @now) AS inFlight,
+        min(published_at) FILTER (WHERE NOT (lease IS NOT NULL AND visible_at > @now)) AS oldest,
+        (SELECT count(*) FROM syncopate_dead_letters WHERE grp = @grp) AS deadLettered
+      FROM syncopate_deliveries WHERE grp = @grp`);
+    const now = Date.now();
+    const row = this.statsQuery.get({ grp: group, now }) as Omit<GroupStats, 'group' | 'oldestWaitingAgeMs'> & {
+      oldest: number | null;
+    };
+    const { oldest, ...counts } = row;
+    return { group, ...counts, oldestWaitingAgeMs: oldest === null ? 0 : Math.max(0, now - oldest) };
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    this.bookkeeping.prepare('SELECT 1').get();
   }
 
   async close(): Promise<void> {
