@@ -50,7 +50,9 @@ export class InjectedFaultError extends Error {
 /** One service's current fault settings and the means to apply them to a request or to a unit of work. */
 export class Faults {
   private settings: FaultSettings = NO_FAULTS;
-  private readonly closing = new AbortController();
+  /** Wakes each delay or hang in progress; after release() none starts. */
+  private readonly pauses = new Set<() => void>();
+  private released = false;
 
   constructor(
     readonly service: string,
@@ -78,7 +80,9 @@ export class Faults {
 
   /** Stops every hang in progress, so shutdown does not wait for them. */
   release(): void {
-    this.closing.abort();
+    this.released = true;
+    for (const wake of this.pauses) wake();
+    this.pauses.clear();
   }
 
   /**
@@ -117,12 +121,32 @@ export class Faults {
   }
 
   async hang(signal?: AbortSignal): Promise<void> {
-    await sleep(this.settings.hangMs, anySignal(this.closing.signal, signal));
+    await this.pause(this.settings.hangMs, signal);
   }
 
   private async delay(signal?: AbortSignal): Promise<void> {
     const ms = this.drawLatency();
-    if (ms > 0) await sleep(ms, anySignal(this.closing.signal, signal));
+    if (ms > 0) await this.pause(ms, signal);
+  }
+
+  /**
+   * Sleeps `ms`, less if the caller's signal aborts or release() comes. Each pause has a signal of
+   * its own: an abort listener per request on one long-lived signal set off Node's
+   * MaxListenersExceededWarning past ten at once, and AbortSignal.any() with a long-lived source
+   * keeps a reference per call in that source for good (Node 20).
+   */
+  private async pause(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.released || signal?.aborted) return;
+    const wake = new AbortController();
+    const stop = () => wake.abort();
+    this.pauses.add(stop);
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      await sleep(ms, wake.signal);
+    } finally {
+      this.pauses.delete(stop);
+      signal?.removeEventListener('abort', stop);
+    }
   }
 
   private drawLatency(): number {
@@ -138,8 +162,4 @@ export class Faults {
     const z0 = Math.sqrt(-2 * Math.log(1 - this.random())) * Math.cos(2 * Math.PI * this.random());
     return Math.max(0, mean + z0 * stddev);
   }
-}
-
-function anySignal(a: AbortSignal, b?: AbortSignal): AbortSignal {
-  return b ? AbortSignal.any([a, b]) : a;
 }

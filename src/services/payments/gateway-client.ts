@@ -150,6 +150,10 @@ export class GatewayClient {
     path: string,
     options: { body?: unknown; idempotencyKey?: string },
   ): Promise<{ status: number; body: unknown }> {
+    // The call's own parent signal: without one, cockatiel's timeout hangs each attempt's abort
+    // listener on one signal shared by every call in the process, and more than ten calls in flight
+    // at once set off Node's MaxListenersExceededWarning ("possible EventTarget memory leak").
+    const call = new AbortController();
     try {
       return await this.policy.execute(async ({ signal }) => {
         let response: Awaited<ReturnType<typeof request>>;
@@ -172,7 +176,7 @@ export class GatewayClient {
         const text = await response.body.text();
         if (response.statusCode >= 500) throw new TransientGatewayError(`gateway answered ${response.statusCode}`);
         return { status: response.statusCode, body: text ? JSON.parse(text) : undefined };
-      });
+      }, call.signal);
     } catch (error) {
       if (error instanceof TaskCancelledError) {
         throw new GatewayTimeoutError(`gateway did not answer within ${this.options.timeoutMs} ms`);
