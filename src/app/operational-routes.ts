@@ -1,11 +1,13 @@
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Transport } from '../messaging/index.js';
 import type { ApiKeyStore } from '../platform/auth/api-keys.js';
-import { authenticate } from '../platform/auth/authenticate.js';
+import { authenticate, principalOf } from '../platform/auth/authenticate.js';
 import { type Faults, faultSettingsSchema } from '../platform/faults.js';
 import { notFound } from '../platform/http/api-error.js';
 import { encapsulate, type HttpServer } from '../platform/http/server.js';
 import type { Service } from '../platform/service.js';
+import type { RecentTraces } from '../platform/telemetry/recent-traces.js';
 
 interface Parts {
   keys: ApiKeyStore;
@@ -13,13 +15,23 @@ interface Parts {
   services: readonly Service[];
   transport: Transport;
   relaysRunning(): boolean;
+  databasesReachable(): Promise<void>;
+  metrics: Registry;
+  traces: RecentTraces;
 }
+
+/** A dependency that does not answer within this is reported not ready (a probe must not hang). */
+const READINESS_TIMEOUT_MS = 2_000;
 
 /** Health, readiness and the admin knobs: the routes an operator (or the lab) uses, not a customer. */
 export function registerOperationalRoutes(app: HttpServer, parts: Parts): void {
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  const probe = { tags: ['operations'], security: [] };
+  app.get('/healthz', { schema: { ...probe, summary: 'Liveness: the process answers' } }, async () => ({
+    status: 'ok',
+  }));
 
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+  const readiness = { ...probe, summary: 'Readiness: 200 when every check passes, 503 naming the failing ones' };
+  app.get('/readyz', { schema: readiness }, async (_request, reply) => {
     const checks: Record<string, boolean> = { outbox_relays: parts.relaysRunning() };
     for (const service of parts.services) {
       for (const [name, check] of Object.entries(service.readiness?.() ?? {})) {
@@ -30,8 +42,37 @@ export function registerOperationalRoutes(app: HttpServer, parts: Parts): void {
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
   });
 
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(parts.metrics.contentType).send(await parts.metrics.metrics()),
+  );
+
+  encapsulate(app, (scope) => {
+    scope.addHook('onRequest', authenticate(parts.keys));
+    scope.get(
+      '/v1/traces/:paymentId',
+      {
+        schema: {
+          summary:
+            "One payment's trace: the request, the gateway call, the commit, the publish and every consumer attempt",
+          tags: ['payments'],
+          params: z.object({ paymentId: z.string().min(1).max(64) }),
+        },
+      },
+      async (request) => {
+        const spans = parts.traces.find(request.params.paymentId);
+        // Traces are the caller's only when their request span says so: another key's payment is not found.
+        const owner = spans.find((span) => span.attributes['account.id'] !== undefined)?.attributes['account.id'];
+        if (spans.length === 0 || owner !== principalOf(request).accountId) {
+          throw notFound('trace of payment', request.params.paymentId, 'paymentId');
+        }
+        return { object: 'trace', payment_id: request.params.paymentId, spans };
+      },
+    );
+  });
+
   encapsulate(app, (admin) => {
     admin.addHook('preHandler', authenticate(parts.keys, 'admin'));
+    const operator = { tags: ['admin'], security: [{ adminKey: [] }] };
     const serviceParam = z.object({ service: z.string().min(1).max(64) });
     const find = (service: string) => {
       const faults = parts.faults.get(service);
@@ -39,22 +80,51 @@ export function registerOperationalRoutes(app: HttpServer, parts: Parts): void {
       return faults;
     };
 
-    admin.get('/v1/admin/faults', { schema: { hide: true } }, async () => ({
+    const list = { ...operator, summary: 'The fault settings of every service in this process' };
+    admin.get('/v1/admin/faults', { schema: list }, async () => ({
       data: [...parts.faults.values()].map((f) => ({ service: f.service, ...f.current })),
     }));
 
     admin.put(
       '/v1/admin/faults/:service',
-      { schema: { hide: true, params: serviceParam, body: faultSettingsSchema } },
+      {
+        schema: {
+          ...operator,
+          summary: "Replace a service's fault settings",
+          params: serviceParam,
+          body: faultSettingsSchema,
+        },
+      },
       async (request) => ({ service: request.params.service, ...find(request.params.service).set(request.body) }),
     );
 
     admin.patch(
       '/v1/admin/faults/:service',
-      { schema: { hide: true, params: serviceParam, body: faultSettingsSchema } },
+      {
+        schema: {
+          ...operator,
+          summary: "Change some of a service's fault settings",
+          params: serviceParam,
+          body: faultSettingsSchema,
+        },
+      },
       async (request) => ({ service: request.params.service, ...find(request.params.service).patch(request.body) }),
     );
   });
+}
+
+async function answers(check: Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), READINESS_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([check.then(() => true), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function safely(check: () => boolean): boolean {

@@ -20,7 +20,16 @@ export async function runSystem(services: readonly ServiceModule[]): Promise<voi
     throw error;
   }
   const logger = createLogger({ level: config.LOG_LEVEL });
-  const system = await startSystem({ config, logger, services, topology: ALL_MODULES, faults: config.FAULTS });
+  const serviceName =
+    services.length === ALL_MODULES.length ? 'syncopate' : `syncopate-${services.map((s) => s.name).join('-')}`;
+  const system = await startSystem({
+    config,
+    logger,
+    services,
+    topology: ALL_MODULES,
+    faults: config.FAULTS,
+    serviceName,
+  });
   process.stdout.write(banner(system, { apiKeyFromEnv: Boolean(config.API_KEY) }));
   let signals = 0;
   const shutdown = async (signal: NodeJS.Signals) => {

@@ -5,6 +5,7 @@ import { errorMessage, formatZodError, HandlerTimeoutError, PermanentError } fro
 import { declarationFor } from './event-type.js';
 import { sleep } from './sleep.js';
 import type { ResolvedSubscribeOptions } from './subscribe-options.js';
+import { failed, MessagingAttributes, startProcessSpan, withSpan } from './tracing.js';
 import type { CloseOptions, Delivery, GroupQueue, Handler, Message, Outcome, Subscription } from './transport.js';
 
 const DEFAULT_CLOSE_DEADLINE_MS = 10_000;
@@ -43,6 +44,8 @@ export class ConsumerRunner implements Subscription {
   constructor(
     private readonly queue: GroupQueue,
     private readonly options: ResolvedSubscribeOptions,
+    /** The backend's name, for the spans' `messaging.system`. */
+    private readonly system: string,
   ) {
     this.group = options.group;
     this.handler = options.middleware.reduceRight<Handler>((next, wrap) => wrap(next), options.handler);
@@ -130,8 +133,14 @@ export class ConsumerRunner implements Subscription {
     let event: Envelope | undefined;
     let settlement: Settlement;
     try {
-      event = decodeEnvelope(delivery.body);
-      settlement = await this.attempt(event, delivery, abort);
+      const decoded = decodeEnvelope(delivery.body);
+      event = decoded;
+      const span = startProcessSpan(this.system, this.group, decoded, delivery.attempt);
+      settlement = await withSpan(span, () => this.attempt(decoded, delivery, abort));
+      span.setAttribute(MessagingAttributes.outcome, settlement.kind);
+      if (settlement.kind === 'retry') failed(span, settlement.error);
+      if (settlement.kind === 'dead-letter') failed(span, settlement.reason);
+      span.end();
     } catch (error) {
       settlement = { kind: 'dead-letter', reason: `undecodable message: ${errorMessage(error)}` };
     }

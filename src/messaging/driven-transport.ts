@@ -3,6 +3,7 @@ import type { Envelope } from './envelope.js';
 import { TransportClosedError } from './errors.js';
 import type { EventType } from './event-type.js';
 import { resolveSubscribeOptions } from './subscribe-options.js';
+import { traceSend } from './tracing.js';
 import type {
   CloseOptions,
   DeadLetterQueue,
@@ -36,7 +37,7 @@ export class DrivenTransport implements Transport {
   async publish(events: Envelope | readonly Envelope[]): Promise<void> {
     this.assertOpen();
     const batch = Array.isArray(events) ? (events as readonly Envelope[]) : [events as Envelope];
-    if (batch.length > 0) await this.driver.publish(batch);
+    if (batch.length > 0) await traceSend(this.name, batch, () => this.driver.publish(batch));
   }
 
   async subscribe<E extends EventType>(options: SubscribeOptions<E>): Promise<Subscription> {
@@ -45,7 +46,7 @@ export class DrivenTransport implements Transport {
     const eventTypes = [...new Set(resolved.events.map((e) => e.type))];
     await this.driver.declareGroup(resolved.group, eventTypes);
     const queue = await this.driver.openQueue({ group: resolved.group, eventTypes, leaseMs: resolved.leaseMs });
-    const runner = new ConsumerRunner(queue, resolved);
+    const runner = new ConsumerRunner(queue, resolved, this.name);
     const subscription: Subscription = {
       group: runner.group,
       close: async (closeOptions?: CloseOptions) => {

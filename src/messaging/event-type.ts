@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { type Envelope, encodeEnvelope, MAX_ENVELOPE_BYTES, newEventId } from './envelope.js';
 import { InvalidEventError } from './errors.js';
+import { traceCreation } from './tracing.js';
 
 /** An event type declared once: its name, its schema version, and the schema that gives its TypeScript type. */
 export interface EventType<Schema extends z.ZodType = z.ZodType, Name extends string = string> {
@@ -80,6 +81,7 @@ export function createEvent<E extends EventType>(
   if (options.causationId !== undefined) envelope.causationid = options.causationId;
   if (options.traceparent !== undefined) envelope.traceparent = options.traceparent;
   if (options.tracestate !== undefined) envelope.tracestate = options.tracestate;
+  traceCreation(envelope);
   const size = Buffer.byteLength(encodeEnvelope(envelope));
   if (size > MAX_ENVELOPE_BYTES) {
     throw new InvalidEventError(eventType.type, `event is ${size} bytes, over the ${MAX_ENVELOPE_BYTES}-byte limit`);

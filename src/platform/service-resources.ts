@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Transport } from '../messaging/index.js';
 import type { Outbox } from '../messaging/outbox/outbox.js';
-import { OutboxRelay } from '../messaging/outbox/outbox-relay.js';
+import { type OutboxBacklog, OutboxRelay } from '../messaging/outbox/outbox-relay.js';
 import { OutboxTable } from '../messaging/outbox/outbox-table.js';
 import type { Migration, SqlDatabase } from '../messaging/sql/sql-database.js';
 import { PostgresQueueOutbox } from '../messaging/transports/postgres/queue-outbox.js';
@@ -16,7 +16,7 @@ import { openServiceDatabase } from './database.js';
  */
 export class ServiceResources {
   private readonly databases: SqlDatabase[] = [];
-  private readonly relays: OutboxRelay[] = [];
+  private readonly relays: { service: string; relay: OutboxRelay }[] = [];
   private started = false;
 
   constructor(
@@ -38,7 +38,7 @@ export class ServiceResources {
    * database the transport uses, the queue rows themselves (no relay hop); otherwise an outbox
    * table in its own database, relayed to the transport.
    */
-  async outbox(db: SqlDatabase): Promise<Outbox> {
+  async outbox(service: string, db: SqlDatabase): Promise<Outbox> {
     const queueSchema = sameDatabaseQueue(db, this.parts.config.TRANSPORT_URL);
     if (queueSchema) return new PostgresQueueOutbox(queueSchema);
     const outbox = await OutboxTable.open(db);
@@ -47,23 +47,33 @@ export class ServiceResources {
       transport: this.parts.transport,
       onError: (error) => this.parts.logger.warn({ err: error }, 'outbox relay could not publish; it will retry'),
     });
-    this.relays.push(relay);
+    this.relays.push({ service, relay });
     if (this.started) relay.start();
     return outbox;
   }
 
+  /** Each outbox's backlog, labelled by the service whose database holds it. */
+  backlogs(): Promise<{ service: string; backlog: OutboxBacklog }[]> {
+    return Promise.all(this.relays.map(async ({ service, relay }) => ({ service, backlog: await relay.backlog() })));
+  }
+
+  /** Resolves when every database answers a query; rejects with the first that does not. */
+  async ping(): Promise<void> {
+    await Promise.all(this.databases.map((db) => db.get('SELECT 1 AS ok')));
+  }
+
   get relaysRunning(): boolean {
-    return this.relays.every((relay) => relay.running);
+    return this.relays.every(({ relay }) => relay.running);
   }
 
   startRelays(): void {
     this.started = true;
-    for (const relay of this.relays) relay.start();
+    for (const { relay } of this.relays) relay.start();
   }
 
   /** Relays first (they publish to the transport), then the databases. */
   async close(): Promise<void> {
-    await Promise.all(this.relays.map((relay) => relay.stop()));
+    await Promise.all(this.relays.map(({ relay }) => relay.stop()));
     await Promise.all(this.databases.map((db) => db.close()));
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { EventType, Transport } from '../messaging/index.js';
 import type { Outbox } from '../messaging/outbox/outbox.js';
 import type { Migration, SqlDatabase } from '../messaging/sql/sql-database.js';
@@ -28,6 +29,30 @@ export interface ServiceContext {
   gatewayUrl(): string;
   /** This service's fault-injection knobs (latency, errors, down), set through the admin API. */
   faults: Faults;
+  /** The process's Prometheus registry, for the service's own series (e.g. a breaker's state). */
+  metrics: Registry;
+  /** Where the asynchronous consequences of events stand, per consumer group. */
+  sideEffects: SideEffects;
+}
+
+export type SideEffectState = 'pending' | 'delivered' | 'retrying' | 'dead_lettered' | 'purged';
+
+/** One event's handling by one consumer group. */
+export interface SideEffect {
+  eventId: string;
+  eventType: string;
+  group: string;
+  state: SideEffectState;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: Date | null;
+  /** Null while pending: nothing has happened yet. */
+  updatedAt: Date | null;
+}
+
+export interface SideEffects {
+  /** For each event, one entry per group bound to its type, in the order given. */
+  of(events: readonly { id: string; type: string }[]): Promise<SideEffect[]>;
 }
 
 /** A consumer group a service subscribes: declared up front in every process, so no event is published before its group exists. */

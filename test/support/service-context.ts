@@ -2,7 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
+import { Registry } from 'prom-client';
 import { openTransport, type Transport } from '../../src/messaging/index.js';
+import { DeliveryJournal } from '../../src/messaging/journal/delivery-journal.js';
 import { openSqlite } from '../../src/messaging/transports/sqlite/database.js';
 import { ApiKeyStore } from '../../src/platform/auth/api-keys.js';
 import { type Config, loadConfig } from '../../src/platform/config.js';
@@ -10,6 +12,7 @@ import { Faults } from '../../src/platform/faults.js';
 import { createLogger } from '../../src/platform/logger.js';
 import type { ServiceContext, ServiceModule } from '../../src/platform/service.js';
 import { ServiceResources } from '../../src/platform/service-resources.js';
+import { journalSideEffects } from '../../src/platform/side-effects.js';
 
 export interface TestContext extends ServiceContext {
   transport: Transport;
@@ -45,6 +48,12 @@ export async function createTestContext(
   const resources = new ServiceResources({ config, transport, logger });
   const authDb: Database = openSqlite(join(dataDir, 'auth.db'));
   const service = options.service ?? 'service';
+  const journal = await DeliveryJournal.open(await resources.database('journal', []));
+  const groupsOf = (type: string) =>
+    (options.topology ?? [])
+      .flatMap((m) => m.groups)
+      .filter((g) => g.events.some((e) => e.type === type))
+      .map((g) => g.group);
   return {
     config,
     transport,
@@ -53,7 +62,9 @@ export async function createTestContext(
     faults: new Faults(service),
     gatewayUrl: () => config.GATEWAY_URL ?? 'http://127.0.0.1:9',
     database: (migrations, databaseOptions) => resources.database(service, migrations, databaseOptions),
-    outbox: (db) => resources.outbox(db),
+    outbox: (db) => resources.outbox(service, db),
+    metrics: new Registry(),
+    sideEffects: journalSideEffects(journal, groupsOf),
     startRelays: () => resources.startRelays(),
     async close() {
       await resources.close();

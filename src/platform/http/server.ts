@@ -13,6 +13,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { requestTraceId, traceRequests } from '../telemetry/http-spans.js';
 import { ApiError } from './api-error.js';
 
 /** The default request-body limit; a route may set a smaller one. */
@@ -53,9 +54,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       reply,
     ),
   );
+  traceRequests(app);
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info(
       {
+        traceId: requestTraceId(request),
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',
         status: reply.statusCode,

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { paymentEvents } from '../../contracts/payment-events.js';
 import type { BackoffOptions, Subscription } from '../../messaging/index.js';
 import type { Service, ServiceContext } from '../../platform/service.js';
-import { attemptLogHooks } from './attempt-log.js';
 import { createEmailHandler } from './email-handler.js';
 import { createEmlMailer } from './eml-mailer.js';
 import type { Mailer } from './mailer.js';
@@ -72,7 +71,6 @@ export async function createEmailService(
         backoff: settings.backoff,
         concurrency: settings.concurrency,
         handlerTimeoutMs: settings.handlerTimeoutMs,
-        hooks: attemptLogHooks(logger),
       });
       logger.info({ mailer: mailer.kind, group: EMAIL_GROUP }, 'email service consuming payment events');
     },

@@ -1,3 +1,4 @@
+import { Gauge } from 'prom-client';
 import { paymentEvents } from '../../contracts/payment-events.js';
 import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';
 import { GatewayClient } from './gateway-client.js';
@@ -14,8 +15,17 @@ export async function createPaymentsService(context: ServiceContext): Promise<Se
     timeoutMs: config.GATEWAY_TIMEOUT_MS,
     halfOpenAfterMs: config.GATEWAY_BREAKER_COOLDOWN_MS,
   });
+  new Gauge({
+    name: 'syncopate_gateway_breaker_state',
+    help: "The payments service's circuit breaker on the gateway: 0 closed, 1 half-open, 2 open.",
+    registers: [context.metrics],
+    collect() {
+      this.set({ closed: 0, 'half-open': 1, open: 2 }[gateway.breakerState]);
+    },
+  });
   const payments = await Payments.create({
     db,
+    sideEffects: context.sideEffects,
     outbox: await context.outbox(db),
     gateway,
     logger,

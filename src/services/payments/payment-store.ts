@@ -43,6 +43,9 @@ export const PAYMENTS_MIGRATIONS = [
      PRIMARY KEY (account_id, key)
    );
    CREATE TABLE payment_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+  // The id of the event each outcome and refund published: where its side effects are looked up.
+  'ALTER TABLE payments ADD COLUMN event_id TEXT',
+  'ALTER TABLE payment_refunds ADD COLUMN event_id TEXT',
 ];
 
 export interface PaymentRow {
@@ -63,6 +66,8 @@ export interface PaymentRow {
   failure_message: string | null;
   created_at: string;
   updated_at: number;
+  /** The event of its outcome; null while processing. */
+  event_id: string | null;
 }
 
 export interface RefundRow {
@@ -70,6 +75,7 @@ export interface RefundRow {
   payment_id: string;
   amount: number;
   created_at: string;
+  event_id: string | null;
 }
 
 /** A payment's outcome; `brand` is the card brand as the gateway saw it (unknown when it never did). */
@@ -84,7 +90,10 @@ export type Settlement =
 export const paymentStore = {
   insert(
     ex: SqlExecutor,
-    row: Omit<PaymentRow, 'status' | 'amount_refunded' | 'gateway_charge' | 'failure_code' | 'failure_message'>,
+    row: Omit<
+      PaymentRow,
+      'status' | 'amount_refunded' | 'gateway_charge' | 'failure_code' | 'failure_message' | 'event_id'
+    >,
   ) {
     return ex.run(
       `INSERT INTO payments (id, account_id, status, amount, currency, description, metadata, customer_email,
@@ -122,12 +131,12 @@ export const paymentStore = {
       : ex.all<PaymentRow>('SELECT * FROM payments WHERE account_id = ? ORDER BY id DESC LIMIT ?', [accountId, limit]);
   },
 
-  /** Moves a processing payment to its outcome; false if someone settled it first. */
-  async settle(ex: SqlExecutor, id: string, settlement: Settlement): Promise<boolean> {
+  /** Moves a processing payment to its outcome, published as event `eventId`; false if someone settled it first. */
+  async settle(ex: SqlExecutor, id: string, settlement: Settlement, eventId: string): Promise<boolean> {
     const failed = settlement.status === 'failed' ? settlement : undefined;
     const { changes } = await ex.run(
       `UPDATE payments SET status = ?, gateway_charge = ?, card_brand = coalesce(?, card_brand),
-                           failure_code = ?, failure_message = ?, updated_at = ?
+                           failure_code = ?, failure_message = ?, updated_at = ?, event_id = ?
        WHERE id = ? AND status = 'processing'`,
       [
         settlement.status,
@@ -136,6 +145,7 @@ export const paymentStore = {
         failed?.failureCode ?? null,
         failed?.failureMessage ?? null,
         Date.now(),
+        eventId,
         id,
       ],
     );
@@ -158,11 +168,12 @@ export const paymentStore = {
       [refund.amount, Date.now(), refund.payment_id, refund.amount],
     );
     if (changes === 0) return false;
-    await ex.run('INSERT INTO payment_refunds (id, payment_id, amount, created_at) VALUES (?, ?, ?, ?)', [
+    await ex.run('INSERT INTO payment_refunds (id, payment_id, amount, created_at, event_id) VALUES (?, ?, ?, ?, ?)', [
       refund.id,
       refund.payment_id,
       refund.amount,
       refund.created_at,
+      refund.event_id,
     ]);
     return true;
   },

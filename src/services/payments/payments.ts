@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../contracts/payment-events.js';
 import { createEvent, type Envelope, newEventId } from '../../messaging/index.js';
@@ -6,6 +7,7 @@ import type { Outbox } from '../../messaging/outbox/outbox.js';
 import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.js';
 import type { Principal } from '../../platform/auth/api-keys.js';
 import { ApiError, notFound } from '../../platform/http/api-error.js';
+import type { SideEffects } from '../../platform/service.js';
 import {
   type Authorization,
   type GatewayClient,
@@ -13,8 +15,8 @@ import {
   GatewayUnavailableError,
 } from './gateway-client.js';
 import { IdempotencyStore } from './idempotency-store.js';
-import { type PaymentRow, type Settlement, paymentStore as store, toPayment } from './payment-store.js';
-import type { CreatePayment, Payment } from './schemas.js';
+import { type PaymentRow, type RefundRow, type Settlement, paymentStore as store, toPayment } from './payment-store.js';
+import type { CreatePayment, Payment, SideEffectView } from './schemas.js';
 
 /** What a route sends back: the idempotency store keeps exactly this, to replay it. */
 export interface Answer {
@@ -25,6 +27,7 @@ export interface Answer {
 
 export interface PaymentsOptions {
   db: SqlDatabase;
+  sideEffects: SideEffects;
   outbox: Outbox;
   gateway: GatewayClient;
   logger: Logger;
@@ -35,6 +38,7 @@ export interface PaymentsOptions {
 }
 
 const SOURCE = 'urn:syncopate:payments';
+const tracer = trace.getTracer('syncopate.payments');
 
 /**
  * The critical path. A payment is claimed under its idempotency key, authorized by the gateway
@@ -118,6 +122,30 @@ export class Payments {
     return toPayment(row, await store.refunds(this.db, id));
   }
 
+  /** Where each asynchronous consequence of the payment stands: its events, times the groups bound to them. */
+  async sideEffects(principal: Principal, id: string): Promise<SideEffectView[]> {
+    const row = await store.get(this.db, id);
+    if (!row || row.account_id !== principal.accountId) throw notFound('payment', id);
+    const events: { id: string; type: string }[] = [];
+    if (row.event_id) {
+      events.push({ id: row.event_id, type: row.status === 'succeeded' ? PaymentSucceeded.type : PaymentFailed.type });
+    }
+    for (const refund of await store.refunds(this.db, id)) {
+      if (refund.event_id) events.push({ id: refund.event_id, type: PaymentRefunded.type });
+    }
+    return (await this.options.sideEffects.of(events)).map((effect) => ({
+      object: 'side_effect' as const,
+      event_id: effect.eventId,
+      event_type: effect.eventType,
+      group: effect.group,
+      state: effect.state,
+      attempts: effect.attempts,
+      last_error: effect.lastError,
+      next_attempt_at: effect.nextAttemptAt?.toISOString() ?? null,
+      updated_at: effect.updatedAt?.toISOString() ?? null,
+    }));
+  }
+
   async list(principal: Principal, limit: number, after?: string): Promise<{ data: Payment[]; has_more: boolean }> {
     const rows = await store.list(this.db, principal.accountId, limit + 1, after);
     const page = rows.slice(0, limit);
@@ -157,40 +185,56 @@ export class Payments {
     await this.db.transaction((tx) => this.keys.purgeExpired(tx), { durable: false });
     let settled = 0;
     for (const row of await store.processingSince(this.db, Date.now() - this.options.reconcileAfterMs, 50)) {
-      let charge: Awaited<ReturnType<GatewayClient['lookup']>>;
-      try {
-        charge = await this.options.gateway.lookup(row.gateway_key);
-      } catch (error) {
-        this.options.logger.warn({ err: error, paymentId: row.id }, 'reconciler could not reach the gateway');
-        return settled;
-      }
-      // Never received by the gateway: nothing was charged, and without the card it cannot be retried.
-      const settlement: Settlement = charge
-        ? charge.status === 'succeeded'
-          ? { status: 'succeeded', chargeId: charge.id, brand: charge.card.brand }
-          : {
-              status: 'failed',
-              chargeId: charge.id,
-              failureCode: charge.failure_code ?? 'card_declined',
-              failureMessage: charge.failure_message ?? 'The card was declined.',
-              brand: charge.card.brand,
-            }
-        : {
-            status: 'failed',
-            chargeId: null,
-            brand: null,
-            failureCode: 'gateway_timeout',
-            failureMessage: 'The payment gateway did not receive the charge in time; nothing was charged.',
-          };
-      const final = await this.settle(row, settlement, (tx, answer) =>
-        this.keys.completeForResource(tx, row.id, answer.status, answer.body),
+      // Its own trace, carrying the payment: the event it publishes and its side effects join it.
+      const outcome = await tracer.startActiveSpan(
+        'reconcile payment',
+        { attributes: { 'payment.id': row.id, 'account.id': row.account_id } },
+        async (span) => {
+          try {
+            return await this.reconcileOne(row);
+          } finally {
+            span.end();
+          }
+        },
       );
-      if (final) {
-        settled += 1;
-        this.options.logger.info({ paymentId: row.id, status: final.status }, 'reconciled a processing payment');
-      }
+      if (outcome === 'gateway-unreachable') break;
+      if (outcome === 'settled') settled += 1;
     }
     return settled;
+  }
+
+  private async reconcileOne(row: PaymentRow): Promise<'settled' | 'unchanged' | 'gateway-unreachable'> {
+    let charge: Awaited<ReturnType<GatewayClient['lookup']>>;
+    try {
+      charge = await this.options.gateway.lookup(row.gateway_key);
+    } catch (error) {
+      this.options.logger.warn({ err: error, paymentId: row.id }, 'reconciler could not reach the gateway');
+      return 'gateway-unreachable';
+    }
+    // Never received by the gateway: nothing was charged, and without the card it cannot be retried.
+    const settlement: Settlement = charge
+      ? charge.status === 'succeeded'
+        ? { status: 'succeeded', chargeId: charge.id, brand: charge.card.brand }
+        : {
+            status: 'failed',
+            chargeId: charge.id,
+            failureCode: charge.failure_code ?? 'card_declined',
+            failureMessage: charge.failure_message ?? 'The card was declined.',
+            brand: charge.card.brand,
+          }
+      : {
+          status: 'failed',
+          chargeId: null,
+          brand: null,
+          failureCode: 'gateway_timeout',
+          failureMessage: 'The payment gateway did not receive the charge in time; nothing was charged.',
+        };
+    const final = await this.settle(row, settlement, (tx, answer) =>
+      this.keys.completeForResource(tx, row.id, answer.status, answer.body),
+    );
+    if (!final) return 'unchanged';
+    this.options.logger.info({ paymentId: row.id, status: final.status }, 'reconciled a processing payment');
+    return 'settled';
   }
 
   private async authorize(
@@ -200,6 +244,7 @@ export class Payments {
     request: CreatePayment,
   ): Promise<Answer> {
     const { accountId } = principal;
+    trace.getActiveSpan()?.setAttributes({ 'payment.id': paymentId, 'account.id': accountId });
     const row = await store.get(this.db, paymentId);
     if (!row) throw new Error(`payment ${paymentId} vanished between claim and authorization`);
     let authorization: Authorization;
@@ -266,7 +311,7 @@ export class Payments {
     alsoInside: (tx: SqlExecutor, answer: Answer) => Promise<void>,
   ): Promise<PaymentRow | undefined> {
     return this.db.transaction(async (tx) => {
-      if (!(await store.settle(tx, row.id, settlement))) return undefined;
+      if (!(await store.settle(tx, row.id, settlement, newEventId()))) return undefined;
       const settled = (await store.get(tx, row.id)) as PaymentRow;
       await this.options.outbox.append(tx, [paymentEvent(settled)]);
       await alsoInside(tx, await this.answerFor(tx, settled));
@@ -321,7 +366,13 @@ export class Payments {
       }
       throw error;
     }
-    const refund = { id: refundId, payment_id: paymentId, amount, created_at: new Date().toISOString() };
+    const refund = {
+      id: refundId,
+      payment_id: paymentId,
+      amount,
+      created_at: new Date().toISOString(),
+      event_id: newEventId(),
+    };
     return this.db.transaction(async (tx): Promise<Answer> => {
       if (!(await store.addRefund(tx, refund))) {
         throw new ApiError(
@@ -365,7 +416,7 @@ export class Payments {
   }
 }
 
-function paymentEvent(row: PaymentRow, refund?: { id: string; amount: number; created_at: string }): Envelope {
+function paymentEvent(row: PaymentRow, refund?: RefundRow): Envelope {
   const facts = {
     payment_id: row.id,
     account_id: row.account_id,
@@ -376,7 +427,8 @@ function paymentEvent(row: PaymentRow, refund?: { id: string; amount: number; cr
     card: { brand: row.card_brand, last4: row.card_last4 },
     created_at: row.created_at,
   };
-  const options = { source: SOURCE, subject: row.id, orderingKey: row.id };
+  const id = (refund ? refund.event_id : row.event_id) ?? undefined;
+  const options = { source: SOURCE, subject: row.id, orderingKey: row.id, id };
   if (refund) {
     return createEvent(
       PaymentRefunded,

@@ -15,6 +15,7 @@ import {
   paymentSchema,
   refundRequestSchema,
   refundSchema,
+  sideEffectListSchema,
 } from './schemas.js';
 
 const errors = {
@@ -69,6 +70,22 @@ export function registerPaymentRoutes(app: HttpServer, parts: { payments: Paymen
         },
       },
       async (request) => payments.get(principalOf(request), request.params.id),
+    );
+
+    scope.get(
+      '/v1/payments/:id/side_effects',
+      {
+        schema: {
+          summary: "Where the payment's asynchronous side effects stand: per event and consumer group",
+          tags: ['payments'],
+          params: paymentIdParams,
+          response: { 200: sideEffectListSchema, ...errors },
+        },
+      },
+      async (request) => ({
+        object: 'list' as const,
+        data: await payments.sideEffects(principalOf(request), request.params.id),
+      }),
     );
 
     scope.get(

@@ -107,3 +107,26 @@ export const paymentListSchema = z
   .meta({ id: 'PaymentList' });
 
 export const paymentIdParams = z.object({ id: z.string().min(1).max(64) });
+
+export const sideEffectSchema = z
+  .object({
+    object: z.literal('side_effect'),
+    event_id: z.string(),
+    event_type: z.string(),
+    group: z.string().describe('The consumer group doing this side effect (email, analytics, notifications, reports).'),
+    state: z
+      .enum(['pending', 'delivered', 'retrying', 'dead_lettered', 'purged'])
+      .describe(
+        'pending: published, not yet handled (or replayed from the dead-letter queue); purged: removed from it.',
+      ),
+    attempts: z.number().int(),
+    last_error: z.string().nullable(),
+    next_attempt_at: z.iso.datetime().nullable(),
+    updated_at: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'SideEffect' });
+
+export const sideEffectListSchema = z
+  .object({ object: z.literal('list'), data: z.array(sideEffectSchema) })
+  .meta({ id: 'SideEffectList' });
+export type SideEffectView = z.infer<typeof sideEffectSchema>;

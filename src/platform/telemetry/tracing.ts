@@ -1,0 +1,42 @@
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { RecentTraces } from './recent-traces.js';
+
+/** Span attributes by which a trace is found again: the payment it is about. */
+export const TRACE_KEYS = ['payment.id', 'cloudevents.event_subject'] as const;
+
+export interface Tracing {
+  /** This process's recent spans, for `GET /v1/traces/:paymentId` and the dashboard. */
+  readonly recent: RecentTraces;
+  /** Whether spans also leave for an OTLP endpoint. */
+  readonly exporting: boolean;
+  /** Hands finished spans to the exporter (at shutdown). */
+  flush(): Promise<void>;
+}
+
+let installed: Tracing | undefined;
+
+/**
+ * Registers the OpenTelemetry SDK for this process, once: W3C trace context, async-local context,
+ * spans for outgoing HTTP (undici), the in-memory recent traces, and OTLP export when
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` (or `…_TRACES_ENDPOINT`) is set. Later calls return the same one:
+ * tracing is per process, whatever number of systems a test starts in it.
+ */
+export function installTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing {
+  if (installed) return installed;
+  const recent = new RecentTraces({ keys: TRACE_KEYS });
+  const processors: SpanProcessor[] = [recent];
+  const exporting = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  if (exporting) processors.push(new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 }));
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || serviceName }),
+    spanProcessors: processors,
+  });
+  provider.register();
+  // Created after the provider is registered, so its spans go to it.
+  new UndiciInstrumentation({ requireParentforSpans: true });
+  installed = { recent, exporting, flush: () => provider.forceFlush() };
+  return installed;
+}
