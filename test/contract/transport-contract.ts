@@ -5,13 +5,16 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  type AttemptReport,
   DeadLetterNotFoundError,
   type Envelope,
+  type GroupStats,
   type Message,
   openTransport,
   PermanentError,
   type Transport,
   type TransportCapabilities,
+  TransportClosedError,
   UnroutableEventError,
 } from '../../src/messaging/index.js';
 import { type Child, killAllChildren, startChild } from '../support/processes.js';
@@ -24,7 +27,14 @@ export interface ContractTarget {
   capabilities: TransportCapabilities;
   /** A URL to an empty namespace of the backend; every call returns a new one. */
   freshUrl(): string | Promise<string>;
+  /**
+   * The `stats` figures the backend may report as null (it cannot tell them without reading every
+   * message); the suite accepts null only for these. Everything else must be an exact number.
+   */
+  unknownStats?: readonly ('delayed' | 'oldestWaitingAgeMs')[];
 }
+
+type Counts = Pick<GroupStats, 'waiting' | 'delayed' | 'inFlight' | 'deadLettered'>;
 
 const FAST = { leaseMs: 1_000, backoff: { initialDelayMs: 10, maxDelayMs: 50 } };
 
@@ -39,6 +49,33 @@ export function transportContract(target: ContractTarget): void {
     const fresh = async () => {
       const url = await target.freshUrl();
       return { url, transport: await connect(url) };
+    };
+
+    const unknownStats = new Set(target.unknownStats ?? []);
+    /**
+     * Waits until the group's stats show exactly `expected` (a backend settles asynchronously), and
+     * returns them; `delayed` may be null only where the target says so. The timeout names what was seen.
+     */
+    const statsReach = async (transport: Transport, group: string, expected: Counts): Promise<GroupStats> => {
+      let seen: GroupStats | undefined;
+      const matches = (stats: GroupStats) =>
+        stats.group === group &&
+        stats.waiting === expected.waiting &&
+        stats.inFlight === expected.inFlight &&
+        stats.deadLettered === expected.deadLettered &&
+        (stats.delayed === expected.delayed || (stats.delayed === null && unknownStats.has('delayed')));
+      try {
+        return await waitFor(`stats ${JSON.stringify(expected)}`, async () => {
+          seen = await transport.stats(group);
+          return matches(seen) ? seen : undefined;
+        });
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; last seen ${JSON.stringify(seen)}`);
+      }
+    };
+    const expectAge = (stats: GroupStats, check: (ageMs: number) => void) => {
+      if (stats.oldestWaitingAgeMs === null) expect(unknownStats.has('oldestWaitingAgeMs')).toBe(true);
+      else check(stats.oldestWaitingAgeMs);
     };
 
     afterEach(async () => {
@@ -457,6 +494,99 @@ export function transportContract(target: ContractTarget): void {
       await next.subscribe({ group: 'g', events: [TestHappened], handler: (m) => void again.push(m) });
       await waitFor('the released message', () => again.length === 1, 5_000);
       expect(again[0]?.attempt).toBe(2);
+    });
+
+    it('stats: counts the waiting messages of a group nobody consumes, and how long the oldest has waited', async () => {
+      const { transport } = await fresh();
+      await transport.declareGroup('g', [TestHappened.type]);
+      await transport.declareGroup('other', [TestOther.type]);
+      const before = Date.now();
+      await transport.publish([happened(1), happened(2), happened(3)]);
+      await delay(50);
+      const stats = await statsReach(transport, 'g', { waiting: 3, delayed: 0, inFlight: 0, deadLettered: 0 });
+      const elapsed = Date.now() - before;
+      expectAge(stats, (age) => {
+        expect(age).toBeGreaterThanOrEqual(40);
+        expect(age).toBeLessThanOrEqual(elapsed + 1_000);
+      });
+      // Another group's queue, and a group never declared, have nothing waiting.
+      const other = await statsReach(transport, 'other', { waiting: 0, delayed: 0, inFlight: 0, deadLettered: 0 });
+      expect(other.oldestWaitingAgeMs).toBe(0);
+      expect((await transport.stats('nobody')).waiting).toBe(0);
+    });
+
+    it('stats: counts the messages blocked handlers hold as in flight, and the rest as waiting', async () => {
+      const { transport } = await fresh();
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      let started = 0;
+      await transport.subscribe({
+        group: 'g',
+        events: [TestHappened],
+        concurrency: 2,
+        handler: async () => {
+          started += 1;
+          await gate;
+        },
+      });
+      await transport.publish(Array.from({ length: 5 }, (_, n) => happened(n)));
+      await waitFor('two handlers running', () => started === 2);
+      const busy = await statsReach(transport, 'g', { waiting: 3, delayed: 0, inFlight: 2, deadLettered: 0 });
+      expectAge(busy, (age) => expect(age).toBeGreaterThan(0));
+      open();
+      const idle = await statsReach(transport, 'g', { waiting: 0, delayed: 0, inFlight: 0, deadLettered: 0 });
+      expect(idle.oldestWaitingAgeMs).toBe(0);
+      expect(started).toBe(5);
+    });
+
+    it('stats: counts a message waiting for a long retry delay as waiting and delayed, not in flight', async () => {
+      const { transport } = await fresh();
+      const reports: AttemptReport[] = [];
+      await transport.subscribe({
+        group: 'g',
+        events: [TestHappened],
+        ...FAST,
+        maxAttempts: 10,
+        backoff: { initialDelayMs: 3_600_000, maxDelayMs: 3_600_000 },
+        hooks: { onSettled: (report) => void reports.push(report) },
+        handler: () => {
+          throw new Error('downstream down');
+        },
+      });
+      await transport.publish(happened(1));
+      // Full jitter may draw a short delay: wait for a retry that is surely still waiting.
+      await waitFor('a retry due in a minute or more', () =>
+        reports.some((r) => r.outcome.kind === 'retry' && r.outcome.delayMs >= 60_000),
+      );
+      const stats = await statsReach(transport, 'g', { waiting: 1, delayed: 1, inFlight: 0, deadLettered: 0 });
+      expectAge(stats, (age) => expect(age).toBeGreaterThan(0));
+    });
+
+    it('stats: counts a dead-lettered message', async () => {
+      const { transport } = await fresh();
+      await transport.subscribe({
+        group: 'g',
+        events: [TestHappened],
+        ...FAST,
+        handler: () => {
+          throw new PermanentError('merchant account closed');
+        },
+      });
+      await transport.publish(happened(1));
+      const stats = await statsReach(transport, 'g', { waiting: 0, delayed: 0, inFlight: 0, deadLettered: 1 });
+      expect(stats.oldestWaitingAgeMs).toBe(0);
+      await transport.deadLetters.purge('g');
+      await statsReach(transport, 'g', { waiting: 0, delayed: 0, inFlight: 0, deadLettered: 0 });
+    });
+
+    it('ping resolves while the transport is open and rejects once it is closed', async () => {
+      const { transport } = await fresh();
+      await expect(transport.ping()).resolves.toBeUndefined();
+      await transport.close();
+      await expect(transport.ping()).rejects.toBeInstanceOf(TransportClosedError);
+      await expect(transport.stats('g')).rejects.toBeInstanceOf(TransportClosedError);
     });
 
     it('does not deliver an event type the group did not subscribe to', async () => {

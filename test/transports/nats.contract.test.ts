@@ -10,6 +10,7 @@ describe.skipIf(!available)('nats', () => {
   transportContract({
     name: 'nats',
     capabilities: { durable: true, crossProcess: true, perKeyOrder: false },
+    unknownStats: ['delayed', 'oldestWaitingAgeMs'],
     freshUrl: freshNatsUrl,
   });
 });

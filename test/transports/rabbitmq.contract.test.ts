@@ -11,6 +11,7 @@ describe.skipIf(!available)('rabbitmq', () => {
   transportContract({
     name: 'rabbitmq',
     capabilities: { durable: true, crossProcess: true, perKeyOrder: false },
+    unknownStats: ['oldestWaitingAgeMs'],
     freshUrl: () => namespaces.url(),
   });
 });

@@ -11,6 +11,7 @@ describe.skipIf(!available)('redis', () => {
   transportContract({
     name: 'redis',
     capabilities: { durable: true, crossProcess: true, perKeyOrder: false },
+    unknownStats: ['oldestWaitingAgeMs'],
     freshUrl: () => namespaces.fresh().url,
   });
 });
