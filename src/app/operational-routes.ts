@@ -1,4 +1,3 @@
-import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Transport } from '../messaging/index.js';
 import type { ApiKeyStore } from '../platform/auth/api-keys.js';
@@ -7,6 +6,7 @@ import { type Faults, faultSettingsSchema } from '../platform/faults.js';
 import { notFound } from '../platform/http/api-error.js';
 import { encapsulate, type HttpServer } from '../platform/http/server.js';
 import type { Service } from '../platform/service.js';
+import type { Metrics } from '../platform/telemetry/metrics.js';
 import type { RecentTraces } from '../platform/telemetry/recent-traces.js';
 
 interface Parts {
@@ -16,7 +16,7 @@ interface Parts {
   transport: Transport;
   relaysRunning(): boolean;
   databasesReachable(): Promise<void>;
-  metrics: Registry;
+  metrics: Metrics;
   traces: RecentTraces;
 }
 
@@ -32,7 +32,11 @@ export function registerOperationalRoutes(app: HttpServer, parts: Parts): void {
 
   const readiness = { ...probe, summary: 'Readiness: 200 when every check passes, 503 naming the failing ones' };
   app.get('/readyz', { schema: readiness }, async (_request, reply) => {
-    const checks: Record<string, boolean> = { outbox_relays: parts.relaysRunning() };
+    const [databases, transport] = await Promise.all([
+      answers(parts.databasesReachable()),
+      answers(parts.transport.ping()),
+    ]);
+    const checks: Record<string, boolean> = { databases, transport, outbox_relays: parts.relaysRunning() };
     for (const service of parts.services) {
       for (const [name, check] of Object.entries(service.readiness?.() ?? {})) {
         checks[`${service.name}.${name}`] = safely(check);
@@ -43,7 +47,7 @@ export function registerOperationalRoutes(app: HttpServer, parts: Parts): void {
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(parts.metrics.contentType).send(await parts.metrics.metrics()),
+    reply.type(parts.metrics.registry.contentType).send(await parts.metrics.scrape()),
   );
 
   encapsulate(app, (scope) => {

@@ -4,8 +4,6 @@ import type { OutboxBacklog } from '../../messaging/outbox/outbox-relay.js';
 import type { HttpServer } from '../http/server.js';
 
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-/** Queue figures are read from the backend once per scrape, whatever number of series need them. */
-const SNAPSHOT_REUSE_MS = 500;
 
 /**
  * The Prometheus metrics of one system (one registry each, so several systems in one test process
@@ -19,6 +17,8 @@ export class Metrics {
   private readonly retries: Counter<'group'>;
   private readonly deadLettered: Counter<'group'>;
   private readonly handlerDuration: Histogram<'group' | 'outcome'>;
+  /** Backend reads shared by the series of one scrape, forgotten when the next begins. */
+  private readonly snapshots: { forget(): void }[] = [];
 
   constructor() {
     const registers = [this.registry];
@@ -63,6 +63,12 @@ export class Metrics {
     });
   }
 
+  /** The exposition, with every backend figure read afresh (once per scrape, however many series use it). */
+  scrape(): Promise<string> {
+    for (const snapshot of this.snapshots) snapshot.forget();
+    return this.registry.metrics();
+  }
+
   /** One observation per response, labelled by the route's pattern (never the raw URL: ids would explode the series). */
   observeHttp(app: HttpServer): void {
     app.addHook('onResponse', (request, reply, done) => {
@@ -92,7 +98,7 @@ export class Metrics {
 
   /** Queue depth, in-flight, delayed, dead-lettered and lag per group, read from the transport at scrape time. */
   watchQueues(transport: Transport, groups: readonly string[]): void {
-    const snapshot = reusedFor(SNAPSHOT_REUSE_MS, () =>
+    const snapshot = this.snapshot(() =>
       Promise.all(groups.map((group) => transport.stats(group).catch(() => undefined))),
     );
     const gauge = (name: string, help: string, value: (stats: GroupStats) => number | null) =>
@@ -124,7 +130,7 @@ export class Metrics {
 
   /** Rows written but not yet on the transport, per service outbox. */
   watchOutboxes(backlogs: () => Promise<{ service: string; backlog: OutboxBacklog }[]>): void {
-    const snapshot = reusedFor(SNAPSHOT_REUSE_MS, () => backlogs().catch(() => []));
+    const snapshot = this.snapshot(() => backlogs().catch(() => []));
     const gauge = (name: string, help: string, value: (backlog: OutboxBacklog) => number) =>
       new Gauge({
         name,
@@ -139,14 +145,13 @@ export class Metrics {
     gauge('syncopate_outbox_backlog', 'Events committed but not yet published.', (b) => b.count);
     gauge('syncopate_outbox_oldest_age_seconds', 'Age of the oldest unpublished event.', (b) => b.oldestAgeMs / 1_000);
   }
-}
 
-/** Memoizes an async read for `ms`, so one scrape's gauges share one round trip. */
-function reusedFor<T>(ms: number, read: () => Promise<T>): () => Promise<T> {
-  let last: { at: number; value: Promise<T> } | undefined;
-  return () => {
-    const now = Date.now();
-    if (!last || now - last.at > ms) last = { at: now, value: read() };
-    return last.value;
-  };
+  private snapshot<T>(read: () => Promise<T>): () => Promise<T> {
+    let value: Promise<T> | undefined;
+    this.snapshots.push({ forget: () => (value = undefined) });
+    return () => {
+      value ??= read();
+      return value;
+    };
+  }
 }
