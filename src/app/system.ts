@@ -9,6 +9,7 @@ import { type FaultSettingsInput, Faults } from '../platform/faults.js';
 import { createHttpServer, type HttpServer } from '../platform/http/server.js';
 import type { Service, ServiceModule } from '../platform/service.js';
 import { ServiceResources } from '../platform/service-resources.js';
+import { registerApiDocuments } from './api-documents.js';
 import { registerOperationalRoutes } from './operational-routes.js';
 
 export interface SystemOptions {
@@ -78,6 +79,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   }
 
   const server = createHttpServer({ logger });
+  await registerApiDocuments(server, options.topology);
   registerOperationalRoutes(server, {
     keys,
     faults,

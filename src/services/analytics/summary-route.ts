@@ -112,7 +112,14 @@ export function registerSummaryRoute(app: HttpServer, options: SummaryRouteOptio
 
     scope.get(
       '/v1/analytics/summary',
-      { schema: { querystring: summaryQuery, response: { 200: summarySchema } } },
+      {
+        schema: {
+          summary: 'Payment totals per currency, and a time series when a range is asked for',
+          tags: ['analytics'],
+          querystring: summaryQuery,
+          response: { 200: summarySchema },
+        },
+      },
       async (request) => {
         const { accountId } = principalOf(request);
         const window = seriesWindow(request.query, Date.now());

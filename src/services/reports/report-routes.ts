@@ -85,7 +85,14 @@ export function registerReportRoutes(app: HttpServer, options: ReportRoutesOptio
 
     scope.post(
       '/v1/reports',
-      { schema: { body: createReportBody, response: { 202: reportSchema } } },
+      {
+        schema: {
+          summary: 'Ask for a CSV report of payments between two instants; poll it until it is ready',
+          tags: ['reports'],
+          body: createReportBody,
+          response: { 202: reportSchema },
+        },
+      },
       async (request, reply) => {
         const { accountId } = principalOf(request);
         const range = rangeOf(request.body);
@@ -112,11 +119,19 @@ export function registerReportRoutes(app: HttpServer, options: ReportRoutesOptio
 
     scope.get(
       '/v1/reports/:id',
-      { schema: { params: reportParams, response: { 200: reportSchema } } },
+      {
+        schema: {
+          summary: 'Read one report',
+          tags: ['reports'],
+          params: reportParams,
+          response: { 200: reportSchema },
+        },
+      },
       async (request) => reportOf(await ownReport(request, request.params.id)),
     );
 
-    scope.get('/v1/reports/:id/download', { schema: { params: reportParams } }, async (request, reply) => {
+    const download = { summary: 'Download a ready report as CSV', tags: ['reports'], params: reportParams };
+    scope.get('/v1/reports/:id/download', { schema: download }, async (request, reply) => {
       const row = await ownReport(request, request.params.id);
       const csv = row.status === 'ready' ? await reports.csv(row.id) : undefined;
       if (row.status === 'failed') {
