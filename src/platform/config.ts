@@ -13,6 +13,14 @@ const secret = z
   .max(128)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 const httpUrl = z.url({ protocol: /^https?$/ });
+const json = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+    return z.NEVER;
+  }
+});
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -46,19 +54,36 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often the payments reconciler looks for payments left `processing` by a gateway timeout. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(2_000),
-  /** Fault knobs at start, per service, as JSON: {"gateway":{"latency":{"fixedMs":100}},"email":{"down":true}}. */
-  FAULTS: z
+  /**
+   * How payments does its side effects: `async` (the default: an event on the queue, handled later)
+   * or `sync` (calling email, analytics and notifications over HTTP before it answers: the design
+   * the lab measures against).
+   */
+  SIDE_EFFECTS: z.enum(['async', 'sync']).default('async'),
+  /** In sync mode, the services called, in order. */
+  SYNC_EFFECTS: z
     .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.record(z.string(), faultSettingsSchema))
-    .optional(),
+    .default('email,analytics,notifications')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.enum(['email', 'analytics', 'notifications', 'reports']))
+        .min(1)
+        .max(4),
+    ),
+  /** In sync mode, each call's timeout. */
+  SYNC_EFFECT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /** Base URLs of services in other processes, as JSON: {"email":"http://127.0.0.1:3002"}; default this process. */
+  SERVICE_URLS: json.pipe(z.record(z.string(), httpUrl)).default({}),
+  /** The secret services present to each other's internal endpoints. */
+  INTERNAL_KEY: secret.default('internal_local_development_key'),
+  /** Fault knobs at start, per service, as JSON: {"gateway":{"latency":{"fixedMs":100}},"email":{"down":true}}. */
+  FAULTS: json.pipe(z.record(z.string(), faultSettingsSchema)).optional(),
 });
 
 export type Config = Omit<z.output<typeof envSchema>, 'TRANSPORT_URL'> & {

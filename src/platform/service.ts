@@ -25,8 +25,11 @@ export interface ServiceContext {
    * composition root relays it to the transport from start to stop.
    */
   outbox(db: SqlDatabase): Promise<Outbox>;
-  /** The gateway's base URL; in one process it is known only once the server listens. */
-  gatewayUrl(): string;
+  /**
+   * Another service's base URL: `GATEWAY_URL` or `SERVICE_URLS` when it runs elsewhere, else this
+   * process (known only once the server listens).
+   */
+  serviceUrl(service: string): string;
   /** This service's fault-injection knobs (latency, errors, down), set through the admin API. */
   faults: Faults;
   /** The process's Prometheus registry, for the service's own series (e.g. a breaker's state). */

@@ -60,7 +60,8 @@ export async function createTestContext(
     keys: new ApiKeyStore(authDb),
     logger,
     faults: new Faults(service),
-    gatewayUrl: () => config.GATEWAY_URL ?? 'http://127.0.0.1:9',
+    serviceUrl: (name) =>
+      (name === 'gateway' ? config.GATEWAY_URL : undefined) ?? config.SERVICE_URLS[name] ?? 'http://127.0.0.1:9',
     database: (migrations, databaseOptions) => resources.database(service, migrations, databaseOptions),
     outbox: (db) => resources.outbox(service, db),
     metrics: new Registry(),

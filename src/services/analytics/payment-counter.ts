@@ -1,6 +1,6 @@
 import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
 import type { Inbox } from '../../messaging/inbox/inbox.js';
-import type { EventOf, Subscription, Transport } from '../../messaging/index.js';
+import type { EventOf, Handler, Subscription, Transport } from '../../messaging/index.js';
 import type { Faults } from '../../platform/faults.js';
 import type { CounterDelta, CounterStore } from './counter-store.js';
 
@@ -34,13 +34,19 @@ export interface PaymentCounterOptions {
 }
 
 /** Counts each payment event exactly once: the inbox record and the counter updates commit together. */
+export function paymentCounterHandler(
+  options: Omit<PaymentCounterOptions, 'transport'>,
+): Handler<EventOf<PaymentEventType>> {
+  return async (message) => {
+    await options.faults.disturb(message.signal);
+    await options.inbox.once(message, (tx) => options.counters.apply(tx, deltaOf(message.event)));
+  };
+}
+
 export function subscribePaymentCounter(options: PaymentCounterOptions): Promise<Subscription> {
   return options.transport.subscribe({
     group: ANALYTICS_GROUP,
     events: paymentEvents,
-    handler: async (message) => {
-      await options.faults.disturb(message.signal);
-      await options.inbox.once(message, (tx) => options.counters.apply(tx, deltaOf(message.event)));
-    },
+    handler: paymentCounterHandler(options),
   });
 }

@@ -1,8 +1,9 @@
 import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
-import type { BackoffOptions, EventOf, Message, Subscription } from '../../messaging/index.js';
+import type { BackoffOptions, EventOf, Handler, Message, Subscription } from '../../messaging/index.js';
 import { authenticate } from '../../platform/auth/authenticate.js';
 import { encapsulate, type HttpServer } from '../../platform/http/server.js';
 import type { Service, ServiceContext } from '../../platform/service.js';
+import { registerEffectEndpoint } from '../../platform/sync-effects.js';
 import { DeliveryStore } from './delivery-store.js';
 import { registerEndpointRoutes } from './endpoint-routes.js';
 import { EndpointStore } from './endpoint-store.js';
@@ -52,7 +53,7 @@ export interface NotificationsService extends Service {
 
 /** Merchant webhooks and the dashboard's live stream: two consumers of the payment events. */
 export async function createNotifications(
-  context: Pick<ServiceContext, 'database' | 'transport' | 'keys' | 'faults' | 'logger'>,
+  context: Pick<ServiceContext, 'database' | 'transport' | 'keys' | 'faults' | 'logger' | 'config'>,
   options: Partial<NotificationsOptions> = {},
 ): Promise<NotificationsService> {
   const settings: NotificationsOptions = { ...NOTIFICATIONS_DEFAULTS, ...options };
@@ -85,6 +86,16 @@ export async function createNotifications(
         scope.addHook('preHandler', authenticate(context.keys));
         registerEndpointRoutes(scope, { endpoints });
         registerLiveRoutes(scope, { hub });
+      });
+      registerEffectEndpoint(app, {
+        service: 'notifications',
+        internalKey: context.config.INTERNAL_KEY,
+        groups: [
+          { group: WEBHOOKS_GROUP, events: paymentEvents, handler: dispatch as Handler },
+          { group: LIVE_GROUP, events: paymentEvents, handler: broadcast as Handler },
+        ],
+        concurrency: settings.concurrency,
+        handlerTimeoutMs: settings.requestTimeoutMs * 2,
       });
     },
 

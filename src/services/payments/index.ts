@@ -1,16 +1,18 @@
 import { Gauge } from 'prom-client';
 import { paymentEvents } from '../../contracts/payment-events.js';
 import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';
+import { SyncEffectCaller } from '../../platform/sync-effects.js';
 import { GatewayClient } from './gateway-client.js';
 import { PAYMENTS_MIGRATIONS } from './payment-store.js';
 import { Payments } from './payments.js';
 import { registerPaymentRoutes } from './routes.js';
+import { asyncDispatch, syncDispatch } from './side-effect-dispatch.js';
 
 export async function createPaymentsService(context: ServiceContext): Promise<Service> {
   const { config, logger } = context;
   const db = await context.database(PAYMENTS_MIGRATIONS);
   const gateway = new GatewayClient({
-    baseUrl: context.gatewayUrl,
+    baseUrl: () => context.serviceUrl('gateway'),
     key: config.GATEWAY_KEY,
     timeoutMs: config.GATEWAY_TIMEOUT_MS,
     halfOpenAfterMs: config.GATEWAY_BREAKER_COOLDOWN_MS,
@@ -23,10 +25,21 @@ export async function createPaymentsService(context: ServiceContext): Promise<Se
       this.set({ closed: 0, 'half-open': 1, open: 2 }[gateway.breakerState]);
     },
   });
+  const dispatch =
+    config.SIDE_EFFECTS === 'sync'
+      ? syncDispatch(
+          new SyncEffectCaller({
+            services: config.SYNC_EFFECTS,
+            urlOf: (service) => context.serviceUrl(service),
+            internalKey: config.INTERNAL_KEY,
+            timeoutMs: config.SYNC_EFFECT_TIMEOUT_MS,
+          }),
+        )
+      : asyncDispatch(await context.outbox(db));
   const payments = await Payments.create({
     db,
     sideEffects: context.sideEffects,
-    outbox: await context.outbox(db),
+    dispatch,
     gateway,
     logger,
     staleKeyAfterMs: Math.max(30_000, config.GATEWAY_TIMEOUT_MS * 5),
@@ -50,6 +63,7 @@ export async function createPaymentsService(context: ServiceContext): Promise<Se
       clearInterval(timer);
       await reconciling;
       await gateway.close();
+      await dispatch.close();
     },
   };
 }

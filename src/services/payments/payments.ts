@@ -3,7 +3,6 @@ import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../contracts/payment-events.js';
 import { createEvent, type Envelope, newEventId } from '../../messaging/index.js';
-import type { Outbox } from '../../messaging/outbox/outbox.js';
 import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.js';
 import type { Principal } from '../../platform/auth/api-keys.js';
 import { ApiError, notFound } from '../../platform/http/api-error.js';
@@ -17,6 +16,7 @@ import {
 import { IdempotencyStore } from './idempotency-store.js';
 import { type PaymentRow, type RefundRow, type Settlement, paymentStore as store, toPayment } from './payment-store.js';
 import type { CreatePayment, Payment, SideEffectView } from './schemas.js';
+import type { SideEffectDispatch } from './side-effect-dispatch.js';
 
 /** What a route sends back: the idempotency store keeps exactly this, to replay it. */
 export interface Answer {
@@ -28,7 +28,8 @@ export interface Answer {
 export interface PaymentsOptions {
   db: SqlDatabase;
   sideEffects: SideEffects;
-  outbox: Outbox;
+  /** Queued with the change (async), or called before the answer (sync, for the lab). */
+  dispatch: SideEffectDispatch;
   gateway: GatewayClient;
   logger: Logger;
   /** A request holding an idempotency key longer than this is presumed dead and taken over. */
@@ -126,6 +127,8 @@ export class Payments {
   async sideEffects(principal: Principal, id: string): Promise<SideEffectView[]> {
     const row = await store.get(this.db, id);
     if (!row || row.account_id !== principal.accountId) throw notFound('payment', id);
+    // In sync mode nothing is queued: the side effects were done, or failed, within the request.
+    if (this.options.dispatch.mode === 'sync') return [];
     const events: { id: string; type: string }[] = [];
     if (row.event_id) {
       events.push({ id: row.event_id, type: row.status === 'succeeded' ? PaymentSucceeded.type : PaymentFailed.type });
@@ -233,7 +236,11 @@ export class Payments {
       this.keys.completeForResource(tx, row.id, answer.status, answer.body),
     );
     if (!final) return 'unchanged';
-    this.options.logger.info({ paymentId: row.id, status: final.status }, 'reconciled a processing payment');
+    this.options.logger.info({ paymentId: row.id, status: final.row.status }, 'reconciled a processing payment');
+    // In sync mode nobody waits for this answer: a failed side effect is only logged.
+    await this.options.dispatch
+      .after([final.event])
+      .catch((error) => this.options.logger.error({ err: error, paymentId: row.id }, 'side effect failed'));
     return 'settled';
   }
 
@@ -295,8 +302,9 @@ export class Payments {
     const final = await this.settle(row, settlement, (tx, answer) =>
       this.keys.complete(tx, accountId, idempotencyKey, answer.status, answer.body),
     );
+    if (final) await this.options.dispatch.after([final.event]);
     // Someone (the reconciler) settled it while the gateway answered: report what was stored.
-    const current = final ?? (await store.get(this.db, paymentId));
+    const current = final?.row ?? (await store.get(this.db, paymentId));
     if (!current) throw new Error(`payment ${paymentId} vanished after authorization`);
     return this.answerFor(this.db, current);
   }
@@ -309,13 +317,14 @@ export class Payments {
     row: PaymentRow,
     settlement: Settlement,
     alsoInside: (tx: SqlExecutor, answer: Answer) => Promise<void>,
-  ): Promise<PaymentRow | undefined> {
+  ): Promise<{ row: PaymentRow; event: Envelope } | undefined> {
     return this.db.transaction(async (tx) => {
       if (!(await store.settle(tx, row.id, settlement, newEventId()))) return undefined;
       const settled = (await store.get(tx, row.id)) as PaymentRow;
-      await this.options.outbox.append(tx, [paymentEvent(settled)]);
+      const event = paymentEvent(settled);
+      await this.options.dispatch.within(tx, [event]);
       await alsoInside(tx, await this.answerFor(tx, settled));
-      return settled;
+      return { row: settled, event };
     });
   }
 
@@ -373,7 +382,7 @@ export class Payments {
       created_at: new Date().toISOString(),
       event_id: newEventId(),
     };
-    return this.db.transaction(async (tx): Promise<Answer> => {
+    const { answer, event } = await this.db.transaction(async (tx) => {
       if (!(await store.addRefund(tx, refund))) {
         throw new ApiError(
           409,
@@ -383,14 +392,17 @@ export class Payments {
         );
       }
       const updated = (await store.get(tx, paymentId)) as PaymentRow;
-      await this.options.outbox.append(tx, [paymentEvent(updated, refund)]);
+      const refunded = paymentEvent(updated, refund);
+      await this.options.dispatch.within(tx, [refunded]);
       const created: Answer = {
         status: 201,
         body: { id: refund.id, object: 'refund', payment: paymentId, amount, created: refund.created_at },
       };
       await this.keys.complete(tx, principal.accountId, idempotencyKey, created.status, created.body);
-      return created;
+      return { answer: created, event: refunded };
     });
+    await this.options.dispatch.after([event]);
+    return answer;
   }
 
   private async answerFor(ex: SqlExecutor, row: PaymentRow): Promise<Answer> {

@@ -1,10 +1,11 @@
 import { paymentEvents } from '../../contracts/payment-events.js';
 import { ReportRequested } from '../../contracts/report-events.js';
 import { Inbox } from '../../messaging/inbox/inbox.js';
-import type { Subscription } from '../../messaging/index.js';
+import type { Handler, Subscription } from '../../messaging/index.js';
 import type { HttpServer } from '../../platform/http/server.js';
 import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';
-import { LEDGER_GROUP, subscribeLedger } from './ledger-consumer.js';
+import { registerEffectEndpoint } from '../../platform/sync-effects.js';
+import { LEDGER_GROUP, ledgerHandler, subscribeLedger } from './ledger-consumer.js';
 import { LedgerStore } from './ledger-store.js';
 import { REPORTS_MIGRATIONS } from './migrations.js';
 import { REPORTS_GROUP, type ReportGeneratorOptions, subscribeReportGenerator } from './report-generator.js';
@@ -28,8 +29,22 @@ export async function createReports(context: ServiceContext, options: ReportsOpt
 
   return {
     name: 'reports',
-    routes: (app: HttpServer) =>
-      registerReportRoutes(app, { db, reports, outbox, keys: context.keys, faults: context.faults }),
+    routes: (app: HttpServer) => {
+      registerReportRoutes(app, { db, reports, outbox, keys: context.keys, faults: context.faults });
+      registerEffectEndpoint(app, {
+        service: 'reports',
+        internalKey: context.config.INTERNAL_KEY,
+        groups: [
+          {
+            group: LEDGER_GROUP,
+            events: paymentEvents,
+            handler: ledgerHandler({ inbox, ledger, faults: context.faults }) as Handler,
+          },
+        ],
+        concurrency: 8,
+        handlerTimeoutMs: 30_000,
+      });
+    },
     async start() {
       if (subscriptions.length > 0) return;
       const { transport, faults } = context;

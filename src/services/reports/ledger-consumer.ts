@@ -1,6 +1,6 @@
 import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
 import type { Inbox } from '../../messaging/inbox/inbox.js';
-import type { EventOf, Subscription, Transport } from '../../messaging/index.js';
+import type { EventOf, Handler, Subscription, Transport } from '../../messaging/index.js';
 import type { Faults } from '../../platform/faults.js';
 import type { LedgerEntry, LedgerStore } from './ledger-store.js';
 
@@ -30,13 +30,13 @@ export interface LedgerConsumerOptions {
 }
 
 /** Keeps the read model from the payment events; the inbox record and the row commit together. */
+export function ledgerHandler(options: Omit<LedgerConsumerOptions, 'transport'>): Handler<EventOf<PaymentEventType>> {
+  return async (message) => {
+    await options.faults.disturb(message.signal);
+    await options.inbox.once(message, (tx) => options.ledger.record(tx, entryOf(message.event)));
+  };
+}
+
 export function subscribeLedger(options: LedgerConsumerOptions): Promise<Subscription> {
-  return options.transport.subscribe({
-    group: LEDGER_GROUP,
-    events: paymentEvents,
-    handler: async (message) => {
-      await options.faults.disturb(message.signal);
-      await options.inbox.once(message, (tx) => options.ledger.record(tx, entryOf(message.event)));
-    },
-  });
+  return options.transport.subscribe({ group: LEDGER_GROUP, events: paymentEvents, handler: ledgerHandler(options) });
 }

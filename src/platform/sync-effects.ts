@@ -1,0 +1,137 @@
+import { timingSafeEqual } from 'node:crypto';
+import pLimit from 'p-limit';
+import { Agent, request } from 'undici';
+import { z } from 'zod';
+import type { Envelope } from '../messaging/envelope.js';
+import { envelopeSchema } from '../messaging/envelope.js';
+import { errorMessage, formatZodError } from '../messaging/errors.js';
+import { declarationFor, type EventType } from '../messaging/event-type.js';
+import type { Handler } from '../messaging/index.js';
+import { ApiError } from './http/api-error.js';
+import type { HttpServer } from './http/server.js';
+
+/**
+ * Sync mode (`SIDE_EFFECTS=sync`), kept so the lab can measure it: the payments service calls each
+ * side effect over HTTP before it answers. A consumer service exposes its handlers at
+ * `POST /v1/internal/effects/<service>`, and they do the very same work (and the same idempotency)
+ * as when the event comes from the queue; only the way the work arrives differs.
+ */
+
+export const SYNC_EFFECT_SERVICES = ['email', 'analytics', 'notifications', 'reports'] as const;
+export type SyncEffectService = (typeof SYNC_EFFECT_SERVICES)[number];
+
+export interface EffectGroup {
+  group: string;
+  events: readonly EventType[];
+  handler: Handler;
+}
+
+export interface EffectEndpointOptions {
+  service: SyncEffectService;
+  internalKey: string;
+  groups: readonly EffectGroup[];
+  /** Handlers running at once; the rest wait their turn, as queued messages would. */
+  concurrency: number;
+  handlerTimeoutMs: number;
+}
+
+const effectPath = (service: string) => `/v1/internal/effects/${service}`;
+
+/** Registers the service's synchronous entry point: the envelope in, 204 once every group's handler has done its work. */
+export function registerEffectEndpoint(app: HttpServer, options: EffectEndpointOptions): void {
+  const expected = Buffer.from(`Bearer ${options.internalKey}`);
+  const limit = pLimit(options.concurrency);
+  app.post(
+    effectPath(options.service),
+    {
+      bodyLimit: 300 * 1024,
+      schema: { hide: true, body: envelopeSchema },
+      onRequest: async (request) => {
+        const given = Buffer.from(request.headers.authorization ?? '');
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+          throw new ApiError(401, 'authentication_error', 'invalid_internal_key', 'This endpoint is for services only');
+        }
+      },
+    },
+    async (request, reply) => {
+      const event = request.body as Envelope;
+      await limit(async () => {
+        for (const { group, events, handler } of options.groups) {
+          const declaration = declarationFor(event, events);
+          if (!declaration) continue;
+          const parsed = declaration.schema.safeParse(event.data);
+          if (!parsed.success) {
+            throw new ApiError(400, 'invalid_request_error', 'invalid_event', formatZodError(parsed.error));
+          }
+          const signal = AbortSignal.timeout(options.handlerTimeoutMs);
+          try {
+            await handler({ event: { ...event, data: parsed.data }, group, attempt: 1, signal });
+          } catch (error) {
+            throw new ApiError(500, 'api_error', 'side_effect_failed', `${group}: ${errorMessage(error)}`);
+          }
+        }
+      });
+      return reply.code(204).send();
+    },
+  );
+}
+
+export class SideEffectFailedError extends Error {
+  constructor(
+    readonly service: string,
+    reason: string,
+  ) {
+    super(`${service} failed: ${reason}`);
+  }
+}
+
+/** The payments side of sync mode: calls each service in turn and throws at the first that fails. */
+export class SyncEffectCaller {
+  private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+
+  constructor(
+    private readonly options: {
+      services: readonly SyncEffectService[];
+      urlOf: (service: SyncEffectService) => string;
+      internalKey: string;
+      timeoutMs: number;
+    },
+  ) {}
+
+  async run(event: Envelope): Promise<void> {
+    for (const service of this.options.services) {
+      let status: number;
+      let text: string;
+      try {
+        const response = await request(`${this.options.urlOf(service)}${effectPath(service)}`, {
+          method: 'POST',
+          dispatcher: this.agent,
+          headers: { authorization: `Bearer ${this.options.internalKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify(event),
+          signal: AbortSignal.timeout(this.options.timeoutMs),
+        });
+        status = response.statusCode;
+        text = await response.body.text();
+      } catch (error) {
+        throw new SideEffectFailedError(service, errorMessage(error));
+      }
+      if (status !== 204) throw new SideEffectFailedError(service, reasonOf(status, text));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+const errorBody = z.object({ error: z.object({ message: z.string() }) });
+
+function reasonOf(status: number, text: string): string {
+  try {
+    const parsed = errorBody.safeParse(JSON.parse(text));
+    if (parsed.success) return `${status}: ${parsed.data.error.message}`;
+  } catch {
+    // Not JSON: the status says enough.
+  }
+  return `HTTP ${status}`;
+}

@@ -1,0 +1,52 @@
+import type { Envelope } from '../../messaging/envelope.js';
+import type { Outbox } from '../../messaging/outbox/outbox.js';
+import type { SqlExecutor } from '../../messaging/sql/sql-database.js';
+import { ApiError } from '../../platform/http/api-error.js';
+import { SideEffectFailedError, type SyncEffectCaller } from '../../platform/sync-effects.js';
+
+/**
+ * How a committed change's side effects happen. Async (the design): its events go into the outbox
+ * inside the change's own transaction and are handled later. Sync (kept for the lab): nothing is
+ * queued; the services are called one by one after the commit, before the client hears back, and
+ * the first that fails fails the request — though the payment itself is already made.
+ */
+export interface SideEffectDispatch {
+  readonly mode: 'async' | 'sync';
+  /** Inside the change's transaction. */
+  within(tx: SqlExecutor, events: readonly Envelope[]): Promise<void>;
+  /** After the commit, before the answer. */
+  after(events: readonly Envelope[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function asyncDispatch(outbox: Outbox): SideEffectDispatch {
+  return {
+    mode: 'async',
+    within: (tx, events) => outbox.append(tx, events),
+    after: async () => {},
+    close: async () => {},
+  };
+}
+
+export function syncDispatch(caller: SyncEffectCaller): SideEffectDispatch {
+  return {
+    mode: 'sync',
+    within: async () => {},
+    async after(events) {
+      for (const event of events) {
+        try {
+          await caller.run(event);
+        } catch (error) {
+          if (!(error instanceof SideEffectFailedError)) throw error;
+          throw new ApiError(
+            502,
+            'api_error',
+            'side_effect_failed',
+            `${event.subject ?? 'The change'} is done, but a side effect called before answering failed: ${error.message}`,
+          );
+        }
+      }
+    },
+    close: () => caller.close(),
+  };
+}
