@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -6,6 +7,7 @@ import { openSqlite } from '../messaging/transports/sqlite/database.js';
 import { ApiKeyStore, type IssuedKey } from '../platform/auth/api-keys.js';
 import type { Config } from '../platform/config.js';
 import { type FaultSettingsInput, Faults } from '../platform/faults.js';
+import { gracefulClose } from '../platform/http/graceful-close.js';
 import { createHttpServer, type HttpServer } from '../platform/http/server.js';
 import type { Service, ServiceModule } from '../platform/service.js';
 import { ServiceResources } from '../platform/service-resources.js';
@@ -79,6 +81,13 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   }
 
   const server = createHttpServer({ logger });
+  // Payments may charge through the gateway (and, in sync mode, call the side effects) on this very
+  // server: a shutting-down server still answers those calls, so the payments in flight finish.
+  const serviceCalls = [config.GATEWAY_KEY, config.INTERNAL_KEY].map((key) => Buffer.from(`Bearer ${key}`));
+  const closeServer = gracefulClose(server, (request) => {
+    const given = Buffer.from(request.headers.authorization ?? '');
+    return serviceCalls.some((call) => given.length === call.length && timingSafeEqual(given, call));
+  });
   await registerApiDocuments(server, options.topology);
   registerOperationalRoutes(server, {
     keys,
@@ -97,13 +106,14 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   let stopping: Promise<void> | undefined;
   const stop = (deadlineMs = 10_000) => {
     stopping ??= (async () => {
-      // Stop taking requests first, then work; answers in flight still complete.
-      const closingServer = server.close();
+      // Stop taking requests first, and let the answers in flight complete (within the deadline)
+      // before the services and their databases close under them; then stop taking work.
+      const closingServer = closeServer(deadlineMs);
       for (const f of faults.values()) f.release();
+      await closingServer;
       await Promise.all(services.map((service) => service.stop?.(deadlineMs)));
       await resources.close();
       await transport.close({ deadlineMs });
-      await closingServer;
       authDb.close();
     })();
     return stopping;

@@ -31,6 +31,9 @@ export async function runSystem(services: readonly ServiceModule[]): Promise<voi
     serviceName,
   });
   process.stdout.write(banner(system, { apiKeyFromEnv: Boolean(config.API_KEY) }));
+  // The first SIGINT or SIGTERM stops gracefully and exits 0 (1 if the stop fails); a second one
+  // during the stop exits 1 at once: the work cut short is redelivered after a restart (at least
+  // once), as after a crash. A stop that hangs past every deadline is cut the same way.
   let signals = 0;
   const shutdown = async (signal: NodeJS.Signals) => {
     signals += 1;
@@ -39,7 +42,16 @@ export async function runSystem(services: readonly ServiceModule[]): Promise<voi
       process.exit(1);
     }
     logger.info({ signal }, 'shutting down: no new requests or messages; finishing in-flight work');
-    await system.stop(SHUTDOWN_DEADLINE_MS);
+    setTimeout(() => {
+      logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown overran its deadlines: exiting at once');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS * 4).unref();
+    try {
+      await system.stop(SHUTDOWN_DEADLINE_MS);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
     logger.info('stopped');
     process.exit(0);
   };

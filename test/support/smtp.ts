@@ -48,8 +48,13 @@ export interface TestSmtpServer {
   withMessageId(messageId: string): ReceivedMail[];
 }
 
+export interface TestSmtpServerOptions {
+  /** How long the server takes to answer each message once its data is in: a slow relay, so sends stay in flight. */
+  answerDelayMs?: number;
+}
+
 /** A real SMTP server on 127.0.0.1, without TLS or authentication, that keeps what it receives. */
-export function createTestSmtpServer(): TestSmtpServer {
+export function createTestSmtpServer(options: TestSmtpServerOptions = {}): TestSmtpServer {
   const messages: ReceivedMail[] = [];
   let refusal: Refusal | null = null;
   let refusedCount = 0;
@@ -68,7 +73,8 @@ export function createTestSmtpServer(): TestSmtpServer {
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
+        stream.on('end', () => (options.answerDelayMs ? setTimeout(answer, options.answerDelayMs) : answer()));
+        const answer = () => {
           if (stalled) {
             held.push(() => {
               const error: SMTPServerError = new Error('Held too long');
@@ -87,7 +93,7 @@ export function createTestSmtpServer(): TestSmtpServer {
           const recipients = session.envelope.rcptTo.map((r) => r.address);
           messages.push(parseMail(Buffer.concat(chunks).toString('utf8'), recipients));
           callback(null, 'queued');
-        });
+        };
       },
     });
 

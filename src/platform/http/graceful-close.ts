@@ -1,0 +1,77 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import { ApiError } from './api-error.js';
+import type { HttpServer } from './server.js';
+
+const IDLE_SWEEP_MS = 100;
+
+/**
+ * Closes the server gracefully and within a deadline, in two steps.
+ *
+ * Draining: the requests in flight when the close began are answered; every new request gets a
+ * 503 instead, except those `stillServe` picks: in one process a service may call another over
+ * this very server (payments charging through the gateway), and a request in flight needs those
+ * calls answered to finish. Closing: Fastify's close refuses new connections and answers 503 to
+ * requests on kept-alive ones.
+ *
+ * From the first step on, every answer tells its client the connection closes after it: a
+ * kept-alive connection would otherwise stay open after its answer until the client lets it go
+ * (or the 72 s keep-alive timeout), holding the close open all that while. Connections left idle
+ * are swept; at the deadline whatever is still open is cut.
+ *
+ * Call before the server listens (it adds hooks); returns the close.
+ */
+export function gracefulClose(
+  server: HttpServer,
+  stillServe: (request: FastifyRequest) => boolean = () => false,
+): (deadlineMs: number) => Promise<void> {
+  let draining = false;
+  const inFlight = new Set<ServerResponse>();
+  server.server.on('request', (_request, response: ServerResponse) => {
+    inFlight.add(response);
+    response.once('close', () => inFlight.delete(response));
+  });
+  server.addHook('onRequest', async (request, reply) => {
+    if (!draining) return;
+    reply.header('connection', 'close');
+    if (!stillServe(request)) {
+      throw new ApiError(
+        503,
+        'api_error',
+        'shutting_down',
+        'This server is shutting down; retry the request',
+        undefined,
+        { 'retry-after': '1' },
+      );
+    }
+  });
+  server.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) reply.header('connection', 'close');
+    return payload;
+  });
+
+  return async (deadlineMs) => {
+    const deadline = Date.now() + deadlineMs;
+    draining = true;
+    const answered = [...inFlight].map((response) => new Promise((resolve) => response.once('close', resolve)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(answered),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+
+    const closed = server.close();
+    // An answer that was already leaving when the drain began went out without the header.
+    const sweep = setInterval(() => server.server.closeIdleConnections(), IDLE_SWEEP_MS);
+    const cut = setTimeout(() => server.server.closeAllConnections(), Math.max(0, deadline - Date.now()));
+    try {
+      await closed;
+    } finally {
+      clearInterval(sweep);
+      clearTimeout(cut);
+    }
+  };
+}
