@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { startServiceProcess } from './service-process.js';
 
 /** One service process of a local cluster. */
 export interface ClusterProcess {
@@ -37,7 +36,6 @@ export interface Cluster {
   stop(deadlineMs?: number): Promise<void>;
 }
 
-const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 const ORDER = ['gateway', 'payments', 'email', 'analytics', 'reports', 'notifications'];
 
 /**
@@ -56,33 +54,16 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const launch = async (service: string): Promise<ClusterProcess> => {
     const index = (counts.get(service) ?? 0) + 1;
     counts.set(service, index);
-    const port = service === 'payments' ? options.port : service === 'gateway' ? gatewayPort : 0;
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', service], {
-      env: {
-        ...process.env,
-        ...options.env,
-        API_KEY: apiKey,
-        ADMIN_KEY: adminKey,
-        PORT: String(port),
-        ...(gatewayUrl ? { GATEWAY_URL: gatewayUrl } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
     const label = `[${service}#${index}]`;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const url = await new Promise<string>((resolve, reject) => {
-      for (const stream of [child.stdout, child.stderr]) {
-        createInterface({ input: stream as NodeJS.ReadableStream }).on('line', (line) => {
-          const match = /running at (http:\/\/\S+)/.exec(line);
-          if (match?.[1]) resolve(match[1]);
-          output(`${label} ${line}`);
-        });
-      }
-      void exited.then((code) => reject(new Error(`${label} exited with ${code} before it was up`)));
+    const started = await startServiceProcess({
+      services: [service],
+      port: service === 'payments' ? options.port : service === 'gateway' ? gatewayPort : 0,
+      env: { ...options.env, API_KEY: apiKey, ADMIN_KEY: adminKey, ...(gatewayUrl ? { GATEWAY_URL: gatewayUrl } : {}) },
+      output: (line) => output(`${label} ${line}`),
     });
-    const started: ClusterProcess = { service, index, child, url, exited };
-    processes.push(started);
-    return started;
+    const member: ClusterProcess = { service, index, child: started.child, url: started.url, exited: started.exited };
+    processes.push(member);
+    return member;
   };
 
   // The gateway first (the others need its address), then everything else at once.

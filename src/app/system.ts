@@ -3,14 +3,20 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { openTransport, type Transport } from '../messaging/index.js';
+import { DeliveryJournal } from '../messaging/journal/delivery-journal.js';
 import { openSqlite } from '../messaging/transports/sqlite/database.js';
 import { ApiKeyStore, type IssuedKey } from '../platform/auth/api-keys.js';
 import type { Config } from '../platform/config.js';
 import { type FaultSettingsInput, Faults } from '../platform/faults.js';
 import { gracefulClose } from '../platform/http/graceful-close.js';
 import { createHttpServer, type HttpServer } from '../platform/http/server.js';
+import { ObservedTransport } from '../platform/observed-transport.js';
 import type { Service, ServiceModule } from '../platform/service.js';
 import { ServiceResources } from '../platform/service-resources.js';
+import { journalSideEffects } from '../platform/side-effects.js';
+import { attemptLogHooks } from '../platform/telemetry/attempt-log.js';
+import { Metrics } from '../platform/telemetry/metrics.js';
+import { installTracing, type Tracing } from '../platform/telemetry/tracing.js';
 import { registerApiDocuments } from './api-documents.js';
 import { registerOperationalRoutes } from './operational-routes.js';
 
@@ -22,14 +28,20 @@ export interface SystemOptions {
   topology: readonly ServiceModule[];
   /** Initial fault settings per service name. */
   faults?: Record<string, FaultSettingsInput>;
+  /** The OpenTelemetry `service.name` of this process's spans. Default `syncopate`. */
+  serviceName?: string;
 }
 
 export interface RunningSystem {
   url: string;
   server: HttpServer;
+  /** The transport as the services see it: dead-letter replays through it are journaled. */
   transport: Transport;
   keys: ApiKeyStore;
   faults: ReadonlyMap<string, Faults>;
+  metrics: Metrics;
+  tracing: Tracing;
+  journal: DeliveryJournal;
   /** Set when this start created the API key: its secret is shown once. */
   issuedApiKey: IssuedKey | undefined;
   issuedAdminKey: IssuedKey | undefined;
@@ -43,6 +55,8 @@ export interface RunningSystem {
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const { config, logger } = options;
+  const tracing = installTracing(options.serviceName ?? 'syncopate');
+  const metrics = new Metrics();
   const transport = await openTransport(config.TRANSPORT_URL);
   const authDb = openSqlite(join(config.dataDir, 'auth.db'));
   const keys = new ApiKeyStore(authDb);
@@ -61,6 +75,21 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
 
   let url = '';
   const resources = new ServiceResources({ config, transport, logger });
+  const journal = await DeliveryJournal.open(await resources.database('journal', []));
+  const observed = new ObservedTransport(
+    transport,
+    [
+      metrics.consumerHooks(),
+      attemptLogHooks(logger),
+      journal.hooks((error) => logger.warn({ err: error }, 'delivery journal write failed')),
+    ],
+    journal,
+  );
+  const groupsByType = new Map<string, string[]>();
+  for (const { group, events } of options.topology.flatMap((module) => module.groups)) {
+    for (const event of events) groupsByType.set(event.type, [...(groupsByType.get(event.type) ?? []), group]);
+  }
+  const sideEffects = journalSideEffects(journal, (type) => groupsByType.get(type) ?? []);
   const faults = new Map<string, Faults>();
   const services: Service[] = [];
   for (const module of options.services) {
@@ -69,13 +98,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     services.push(
       await module.create({
         config,
-        transport,
+        transport: observed,
         keys,
         faults: serviceFaults,
+        metrics: metrics.registry,
+        sideEffects,
         logger: logger.child({ service: module.name }),
         database: (migrations, databaseOptions) => resources.database(module.name, migrations, databaseOptions),
-        outbox: (db) => resources.outbox(db),
-        gatewayUrl: () => config.GATEWAY_URL ?? url,
+        outbox: (db) => resources.outbox(module.name, db),
+        serviceUrl: (service) =>
+          (service === 'gateway' ? config.GATEWAY_URL : undefined) ?? config.SERVICE_URLS[service] ?? url,
       }),
     );
   }
@@ -88,6 +120,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const given = Buffer.from(request.headers.authorization ?? '');
     return serviceCalls.some((call) => given.length === call.length && timingSafeEqual(given, call));
   });
+  metrics.observeHttp(server);
+  metrics.watchQueues(transport, [...new Set([...groupsByType.values()].flat())]);
+  metrics.watchOutboxes(() => resources.backlogs());
   await registerApiDocuments(server, options.topology);
   registerOperationalRoutes(server, {
     keys,
@@ -95,6 +130,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     services,
     transport,
     relaysRunning: () => resources.relaysRunning,
+    databasesReachable: () => resources.ping(),
+    metrics,
+    traces: tracing.recent,
   });
   for (const service of services) service.routes?.(server);
   await server.listen({ port: config.PORT, host: config.HOST });
@@ -112,14 +150,28 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       for (const f of faults.values()) f.release();
       await closingServer;
       await Promise.all(services.map((service) => service.stop?.(deadlineMs)));
+      await journal.flushed();
       await resources.close();
       await transport.close({ deadlineMs });
       authDb.close();
+      await tracing.flush().catch((error) => logger.warn({ err: error }, 'spans could not be exported at shutdown'));
     })();
     return stopping;
   };
 
-  return { url, server, transport, keys, faults, issuedApiKey, issuedAdminKey, stop };
+  return {
+    url,
+    server,
+    transport: observed,
+    keys,
+    faults,
+    metrics,
+    tracing,
+    journal,
+    issuedApiKey,
+    issuedAdminKey,
+    stop,
+  };
 }
 
 /**

@@ -51,6 +51,12 @@ const envSchema = z.object({
   /** smtp://user:pass@host:port; when unset, receipts are written as .eml files under DATA_DIR/mail. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   EMAIL_FROM: z.string().min(3).default('Syncopate Receipts <receipts@syncopate.local>'),
+  /** Receipts one email process sends at once (and its SMTP connections). */
+  EMAIL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Deliveries of a receipt before it goes to the dead-letter queue. */
+  EMAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  /** The longest pause between two attempts of a receipt (full jitter below it). */
+  EMAIL_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often the payments reconciler looks for payments left `processing` by a gateway timeout. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(2_000),

@@ -43,12 +43,19 @@ export async function createEmailService(
   context: ServiceContext,
   options: EmailServiceOptionsInput = {},
 ): Promise<Service> {
+  const { config } = context;
   const settings: EmailServiceOptions = {
     ...EMAIL_SERVICE_DEFAULTS,
+    concurrency: config.EMAIL_CONCURRENCY,
+    maxAttempts: config.EMAIL_MAX_ATTEMPTS,
     ...options,
-    backoff: { ...EMAIL_SERVICE_DEFAULTS.backoff, ...options.backoff },
+    backoff: {
+      ...EMAIL_SERVICE_DEFAULTS.backoff,
+      maxDelayMs: config.EMAIL_RETRY_MAX_DELAY_MS,
+      ...options.backoff,
+    },
   };
-  const { config, logger } = context;
+  const { logger } = context;
   const sentEmails = new SentEmails(await context.database(EMAIL_MIGRATIONS));
   const mailer: Mailer = config.SMTP_URL
     ? createSmtpMailer({

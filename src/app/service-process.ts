@@ -1,0 +1,56 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+
+/** Services running in a child process of their own (`syncopate serve …`). */
+export interface ServiceProcess {
+  services: readonly string[];
+  child: ChildProcess;
+  /** Its HTTP address, once it is up. */
+  url: string;
+  exited: Promise<number | null>;
+  /** Sends the signal (SIGTERM: a graceful stop) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface ServiceProcessOptions {
+  services: readonly string[];
+  /** Added to this process's environment. */
+  env: Record<string, string | undefined>;
+  /** Default 0: a free port. */
+  port?: number;
+  /** Where each output line goes. Default: dropped. */
+  output?: (line: string) => void;
+}
+
+/** Starts `syncopate serve <services…>` and resolves once it is listening. */
+export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...options.services], {
+    env: { ...process.env, ...options.env, PORT: String(options.port ?? 0) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = options.output ?? (() => {});
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream as NodeJS.ReadableStream }).on('line', (line) => {
+        const match = /running at (http:\/\/\S+)/.exec(line);
+        if (match?.[1]) resolve(match[1]);
+        output(line);
+      });
+    }
+    void exited.then((code) => reject(new Error(`${options.services.join(' ')} exited with ${code} before it was up`)));
+  });
+  return {
+    services: options.services,
+    child,
+    url,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
