@@ -56,6 +56,19 @@ program
   });
 
 program
+  .command('lab')
+  .description(
+    'run a sync system and an async system side by side, load and break both, and write the comparison report',
+  )
+  .option('--quick', 'a short run (under 40 seconds): the same scenarios, smaller')
+  .option('--transport <url>', "the async system's TRANSPORT_URL (default: the embedded SQLite queue)")
+  .option('--out <dir>', 'where the report goes', 'lab-report')
+  .action(async (options) => {
+    const { lab } = await import('./lab.js');
+    process.exitCode = await lab(options);
+  });
+
+program
   .command('keys')
   .description('manage API keys')
   .command('create')

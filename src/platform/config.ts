@@ -57,6 +57,8 @@ const envSchema = z.object({
   EMAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   /** The longest pause between two attempts of a receipt (full jitter below it). */
   EMAIL_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  /** How long a claimed receipt stays another email process's: after a crash, it is sent by another after this. */
+  EMAIL_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often the payments reconciler looks for payments left `processing` by a gateway timeout. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(2_000),

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { openTransport, type Transport } from '../../src/messaging/index.js';
 import { DeliveryJournal } from '../../src/messaging/journal/delivery-journal.js';
@@ -10,9 +11,11 @@ import { ApiKeyStore } from '../../src/platform/auth/api-keys.js';
 import { type Config, loadConfig } from '../../src/platform/config.js';
 import { Faults } from '../../src/platform/faults.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { ObservedTransport } from '../../src/platform/observed-transport.js';
 import type { ServiceContext, ServiceModule } from '../../src/platform/service.js';
 import { ServiceResources } from '../../src/platform/service-resources.js';
 import { journalSideEffects } from '../../src/platform/side-effects.js';
+import { attemptLogHooks } from '../../src/platform/telemetry/attempt-log.js';
 
 export interface TestContext extends ServiceContext {
   transport: Transport;
@@ -32,6 +35,8 @@ export async function createTestContext(
     transportUrl?: string;
     topology?: readonly ServiceModule[];
     service?: string;
+    /** The service's logger; also where the attempt log goes. Default silent. */
+    logger?: Logger;
   } = {},
 ): Promise<TestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), 'syncopate-service-'));
@@ -44,11 +49,13 @@ export async function createTestContext(
         events.map((e) => e.type),
       );
   }
-  const logger = createLogger({ level: 'silent' });
+  const logger = options.logger ?? createLogger({ level: 'silent' });
   const resources = new ServiceResources({ config, transport, logger });
   const authDb: Database = openSqlite(join(dataDir, 'auth.db'));
   const service = options.service ?? 'service';
   const journal = await DeliveryJournal.open(await resources.database('journal', []));
+  // As the composition root does: every subscription reports to the attempt log and the journal.
+  const observed = new ObservedTransport(transport, [attemptLogHooks(logger), journal.hooks()], journal);
   const groupsOf = (type: string) =>
     (options.topology ?? [])
       .flatMap((m) => m.groups)
@@ -56,7 +63,7 @@ export async function createTestContext(
       .map((g) => g.group);
   return {
     config,
-    transport,
+    transport: observed,
     keys: new ApiKeyStore(authDb),
     logger,
     faults: new Faults(service),

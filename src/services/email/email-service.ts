@@ -87,6 +87,7 @@ export async function createEmailService(
         backoff: settings.backoff,
         concurrency: settings.concurrency,
         handlerTimeoutMs: settings.handlerTimeoutMs,
+        leaseMs: context.config.EMAIL_LEASE_MS,
       });
       logger.info({ mailer: mailer.kind, group: EMAIL_GROUP }, 'email service consuming payment events');
     },

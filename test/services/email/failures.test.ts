@@ -21,7 +21,7 @@ describe('email service when sending fails', () => {
   });
 
   const retriesOf = (eventId: string) =>
-    running?.logs.filter((line) => line.eventId === eventId && line.msg === 'email attempt failed; will retry') ?? [];
+    running?.logs.filter((line) => line.eventId === eventId && line.msg === 'attempt failed; will retry') ?? [];
 
   it('retries while the SMTP server is down, and once it is back every email arrives exactly once', async () => {
     running = await startEmailService({ smtpUrl: smtp.url, service: { maxAttempts: 100 } });

@@ -23,11 +23,6 @@ export const FAST_RETRIES = { backoff: { initialDelayMs: 10, maxDelayMs: 50 } } 
 export async function startEmailService(
   options: { smtpUrl?: string; service?: EmailServiceOptionsInput } = {},
 ): Promise<RunningEmailService> {
-  const context = await createTestContext({
-    topology: [emailModule],
-    service: 'email',
-    env: options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {},
-  });
   const logs: LogLine[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -36,6 +31,12 @@ export async function startEmailService(
     },
   });
   const logger = createLogger({ level: 'debug', service: 'email', destination });
+  const context = await createTestContext({
+    topology: [emailModule],
+    service: 'email',
+    env: options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {},
+    logger,
+  });
   const service = await createEmailService({ ...context, logger }, { ...FAST_RETRIES, ...options.service });
   await service.start?.();
   return {

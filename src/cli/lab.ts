@@ -1,0 +1,67 @@
+import { resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import { type LabProgress, runLab, SCENARIOS, type ScenarioName } from '../lab/lab.js';
+import { writeReport } from '../lab/report.js';
+
+export interface LabCommandOptions {
+  quick?: boolean;
+  transport?: string;
+  out: string;
+}
+
+/**
+ * `syncopate lab`: both systems side by side, the six scenarios with a progress bar each, then
+ * the report (Markdown, HTML, JSON) and the filled table on the terminal. Returns the exit code.
+ */
+export async function lab(options: LabCommandOptions): Promise<number> {
+  const progress = process.stderr.isTTY ? barProgress() : lineProgress();
+  const report = await runLab(
+    { quick: options.quick ?? false, ...(options.transport ? { transportUrl: options.transport } : {}) },
+    progress,
+  ).finally(() => progress.stop());
+  const files = await writeReport(report, resolve(options.out));
+  process.stdout.write(
+    `\n${tableOf(report.verdicts)}\n\nReport: ${files.html}\n        ${files.markdown}\n        ${files.json}\n`,
+  );
+  return 0;
+}
+
+function tableOf(verdicts: Awaited<ReturnType<typeof runLab>>['verdicts']): string {
+  return verdicts
+    .map(
+      (v) =>
+        `${v.holds ? 'holds      ' : 'DOES NOT   '} ${v.aspect}\n    sync:  ${v.sync}\n    async: ${v.async}\n    ${v.because}`,
+    )
+    .join('\n');
+}
+
+/** A bar per scenario on a terminal. */
+function barProgress(): LabProgress & { stop(): void } {
+  const bars = new cliProgress.MultiBar(
+    { format: ' {bar} {percentage}% | {scenario} {detail}', hideCursor: true, clearOnComplete: false },
+    cliProgress.Presets.shades_classic,
+  );
+  const byName = new Map<ScenarioName, cliProgress.SingleBar>();
+  for (const scenario of SCENARIOS)
+    byName.set(scenario, bars.create(100, 0, { scenario: scenario.padEnd(22), detail: '' }));
+  return {
+    update(scenario, fraction, detail) {
+      byName.get(scenario)?.update(Math.round(fraction * 100), { detail: detail ?? '' });
+    },
+    stop: () => bars.stop(),
+  };
+}
+
+/** Without a terminal (CI, a pipe): one line when a scenario starts and ends. */
+function lineProgress(): LabProgress & { stop(): void } {
+  const started = Date.now();
+  return {
+    update(scenario, fraction) {
+      if (fraction === 0 || fraction === 1) {
+        const seconds = ((Date.now() - started) / 1_000).toFixed(1);
+        process.stderr.write(`[${seconds.padStart(5)} s] ${scenario}: ${fraction === 0 ? 'started' : 'done'}\n`);
+      }
+    },
+    stop() {},
+  };
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
+import type { RequestRecord } from './stats.js';
+
+/** One payment request of a lab load and what came back. */
+export interface PaymentRecord extends RequestRecord {
+  /** The customer address: one per payment, so its receipt can be counted at the mail sink. */
+  email: string;
+  /** Set when the answer carried the payment (201, 402). */
+  paymentId: string | undefined;
+}
+
+export interface LoadOptions {
+  url: string;
+  apiKey: string;
+  ratePerSec: number;
+  durationSec: number;
+  /** Goes into each payment's description and customer address, to find the scenario's payments again. */
+  tag: string;
+  /** Called with the seconds elapsed, about ten times a second (progress bars). */
+  onTick?: (elapsedSec: number) => void;
+}
+
+const CARD = { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123' };
+let sequence = 0;
+
+/**
+ * Sends payments at a fixed rate for a fixed time with autocannon, one connection per request a
+ * second (so the rate is spread over the second rather than sent in bursts), and records every
+ * answer: when, how long, which status, which payment.
+ */
+export interface LoadRun {
+  /** Wall-clock start (epoch ms); records' `atMs` count from it. */
+  startedAtMs: number;
+  records: PaymentRecord[];
+}
+
+export function runLoad(options: LoadOptions): Promise<LoadRun> {
+  const records: PaymentRecord[] = [];
+  const connections = Math.max(1, Math.min(Math.round(options.ratePerSec), 256));
+  const started = performance.now();
+  const startedAtMs = Date.now();
+  interface Context {
+    email?: string;
+    sentAt?: number;
+  }
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: options.url,
+        connections,
+        overallRate: options.ratePerSec,
+        // A count, not a duration: autocannon then waits for every answer, so each payment the
+        // system made is recorded (with a duration, answers still on their way are dropped).
+        amount: Math.max(1, Math.round(options.ratePerSec * options.durationSec)),
+        timeout: 10,
+        requests: [
+          {
+            method: 'POST',
+            path: '/v1/payments',
+            setupRequest: (request, context: Context) => {
+              const email = `${options.tag}-${process.pid}-${++sequence}@lab.example`;
+              context.email = email;
+              context.sentAt = performance.now();
+              return {
+                ...request,
+                headers: {
+                  authorization: `Bearer ${options.apiKey}`,
+                  'content-type': 'application/json',
+                  'idempotency-key': randomUUID(),
+                },
+                body: JSON.stringify({
+                  amount: 1999,
+                  currency: 'usd',
+                  card: CARD,
+                  customer: { email },
+                  description: `lab:${options.tag}`,
+                }),
+              };
+            },
+            onResponse: (status, body, context: Context) => {
+              const now = performance.now();
+              records.push({
+                atMs: now - started,
+                latencyMs: now - (context.sentAt ?? now),
+                status,
+                email: context.email ?? '',
+                paymentId: paymentIdOf(body),
+              });
+            },
+          },
+        ],
+      },
+      (error) => {
+        clearInterval(ticker);
+        if (error) reject(error);
+        else resolve({ startedAtMs, records });
+      },
+    );
+    // No answer at all (refused, reset, timed out): status 0.
+    instance.on('reqError', () => {
+      const now = performance.now();
+      records.push({ atMs: now - started, latencyMs: Number.NaN, status: 0, email: '', paymentId: undefined });
+    });
+    const ticker = setInterval(() => options.onTick?.((performance.now() - started) / 1_000), 100);
+  });
+}
+
+function paymentIdOf(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { id?: unknown; payment?: { id?: unknown } };
+    const id = parsed.id ?? parsed.payment?.id;
+    return typeof id === 'string' && id.startsWith('pay_') ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
