@@ -52,15 +52,18 @@ function barProgress(): LabProgress & { stop(): void } {
   };
 }
 
-/** Without a terminal (CI, a pipe): one line when a scenario starts and ends. */
+/** Without a terminal (CI, a pipe): a line when a scenario starts, moves to a new step, and ends. */
 function lineProgress(): LabProgress & { stop(): void } {
   const started = Date.now();
+  let last = '';
   return {
-    update(scenario, fraction) {
-      if (fraction === 0 || fraction === 1) {
-        const seconds = ((Date.now() - started) / 1_000).toFixed(1);
-        process.stderr.write(`[${seconds.padStart(5)} s] ${scenario}: ${fraction === 0 ? 'started' : 'done'}\n`);
-      }
+    update(scenario, fraction, detail) {
+      const state = fraction === 0 ? 'started' : fraction === 1 ? 'done' : detail;
+      const line = `${scenario}: ${state}`;
+      if (!state || line === last) return;
+      last = line;
+      const seconds = ((Date.now() - started) / 1_000).toFixed(1);
+      process.stderr.write(`[${seconds.padStart(5)} s] ${line}\n`);
     },
     stop() {},
   };

@@ -42,6 +42,7 @@ export class LabSystem {
   readonly emails: ServiceProcess[] = [];
   readonly others: ServiceProcess[] = [];
   private readonly emailFaults: FaultSettingsInput = {};
+  private standby: Promise<ServiceProcess> | undefined;
 
   private constructor(readonly options: LabSystemOptions) {}
 
@@ -96,11 +97,22 @@ export class LabSystem {
     this.others.push(await startServiceProcess({ services, env: this.env() }));
   }
 
-  /** Restarts the core, e.g. with another list of sync side effects. */
-  async restartCore(syncEffects?: readonly string[]): Promise<void> {
+  /**
+   * Starts a second core beside the running one (same data, same queue), e.g. with another list of
+   * sync side effects, so a later `switchCore()` is instant.
+   */
+  prepareCore(syncEffects: readonly string[]): void {
+    this.standby = this.launchCore(syncEffects);
+    this.standby.catch(() => {});
+  }
+
+  /** Stops the running core; the prepared one takes its place. */
+  async switchCore(): Promise<void> {
+    if (!this.standby) throw new Error('no core prepared');
+    const next = await this.standby;
+    this.standby = undefined;
     await this.core.stop();
-    if (syncEffects) this.options.syncEffects = syncEffects;
-    await this.startCore();
+    this.core = next;
   }
 
   /** Sets email's fault knobs in every email process, now and in those started later. */
@@ -116,21 +128,23 @@ export class LabSystem {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.core?.stop(), ...[...this.emails, ...this.others].map((p) => p.stop())]);
+    const standby = await this.standby?.catch(() => undefined);
+    await Promise.all([this.core?.stop(), standby?.stop(), ...[...this.emails, ...this.others].map((p) => p.stop())]);
   }
 
   private async startCore(): Promise<void> {
+    this.core = await this.launchCore(this.options.syncEffects ?? ['email', 'analytics', 'notifications']);
+  }
+
+  private launchCore(syncEffects: readonly string[]): Promise<ServiceProcess> {
     const email = this.emails[0];
-    this.core = await startServiceProcess({
+    return startServiceProcess({
       services: CORE[this.options.mode],
       env: {
         ...this.env(),
         SIDE_EFFECTS: this.options.mode,
         ...(this.options.mode === 'sync' && email
-          ? {
-              SERVICE_URLS: JSON.stringify({ email: email.url }),
-              SYNC_EFFECTS: (this.options.syncEffects ?? ['email', 'analytics', 'notifications']).join(','),
-            }
+          ? { SERVICE_URLS: JSON.stringify({ email: email.url }), SYNC_EFFECTS: syncEffects.join(',') }
           : {}),
       },
     });
@@ -147,7 +161,7 @@ export class LabSystem {
       EMAIL_MAX_ATTEMPTS: '100',
       EMAIL_RETRY_MAX_DELAY_MS: '1000',
       // A crashed email process's receipts go to another within seconds.
-      EMAIL_LEASE_MS: '3000',
+      EMAIL_LEASE_MS: '1500',
       EMAIL_CONCURRENCY: String(this.options.emailConcurrency),
       SYNC_EFFECT_TIMEOUT_MS: '2000',
       ...(this.options.mode === 'async' && this.options.transportUrl

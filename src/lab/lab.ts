@@ -3,7 +3,9 @@ import { LabSystem } from './lab-system.js';
 import { MailSink } from './mail-sink.js';
 import type { LabReport } from './results.js';
 import {
-  couplingScenario,
+  addFourthSideEffect,
+  couplingAfter,
+  couplingBefore,
   crashScenario,
   type LabContext,
   latencyScenario,
@@ -77,11 +79,26 @@ export async function runLab(options: LabOptions, progress: LabProgress): Promis
       return result;
     };
     const latency = await step('latency', () => latencyScenario(ctx));
+    // The email processes the scalability scenario scales down from start while the next two
+    // scenarios run (they measure error rates and response times of requests email is not on).
+    const extraEmails = Promise.all(
+      Array.from({ length: Math.max(...plan.scalability.processes) - 1 }, () => async.addEmail()),
+    );
     const slowDownstream = await step('slow downstream', () => slowDownstreamScenario(ctx));
     const outage = await step('downstream down', () => outageScenario(ctx));
+    await extraEmails;
     const scalability = await step('scalability', () => scalabilityScenario(ctx));
+    // Coupling is measured around the crash scenario: its fourth side effect boots while the crash
+    // scenario (which counts, and does not time) runs.
+    current = 'coupling';
+    progress.update('coupling', 0);
+    const couplingFirst = await couplingBefore(ctx);
+    const fourth = addFourthSideEffect(ctx);
     const crash = await step('crash', () => crashScenario(ctx));
-    const coupling = await step('coupling', () => couplingScenario(ctx));
+    await fourth;
+    current = 'coupling';
+    const coupling = await couplingAfter(ctx, couplingFirst);
+    progress.update('coupling', 1);
     const measured = {
       startedAt,
       finishedAt: new Date().toISOString(),

@@ -24,35 +24,69 @@ export interface LoadOptions {
 const CARD = { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123' };
 let sequence = 0;
 
-/**
- * Sends payments at a fixed rate for a fixed time with autocannon, one connection per request a
- * second (so the rate is spread over the second rather than sent in bursts), and records every
- * answer: when, how long, which status, which payment.
- */
 export interface LoadRun {
   /** Wall-clock start (epoch ms); records' `atMs` count from it. */
   startedAtMs: number;
   records: PaymentRecord[];
 }
 
-export function runLoad(options: LoadOptions): Promise<LoadRun> {
+/** Instances a load is split into, started this far apart within each second. */
+const SLOTS_PER_SECOND = 5;
+
+interface Context {
+  email?: string;
+  sentAt?: number;
+}
+
+/**
+ * Sends payments at a steady rate for a fixed time, and records every answer: when, how long,
+ * which status, which payment. autocannon paces each connection by whole seconds, so its
+ * connections would all fire at each second's start; the load is split into instances started a
+ * fifth of a second apart, which spreads the requests over the second.
+ */
+export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const records: PaymentRecord[] = [];
-  const connections = Math.max(1, Math.min(Math.round(options.ratePerSec), 256));
   const started = performance.now();
   const startedAtMs = Date.now();
-  interface Context {
-    email?: string;
-    sentAt?: number;
+  const total = Math.max(1, Math.round(options.ratePerSec * options.durationSec));
+  const seconds = Math.max(1, Math.round(options.durationSec));
+  // One connection sends one request a second; a slot is a fifth of the second's connections.
+  const connections = Math.max(1, Math.ceil(total / seconds));
+  const slots = Math.min(SLOTS_PER_SECOND, connections);
+  const ticker = setInterval(() => options.onTick?.((performance.now() - started) / 1_000), 100);
+  try {
+    await Promise.all(
+      Array.from({ length: slots }, async (_, slot) => {
+        const slotConnections = Math.floor(connections / slots) + (slot < connections % slots ? 1 : 0);
+        const amount = Math.floor(total / slots) + (slot < total % slots ? 1 : 0);
+        if (amount === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, (slot * 1_000) / slots));
+        await slotLoad(options, Math.min(slotConnections, amount), amount, started, records);
+      }),
+    );
+  } finally {
+    clearInterval(ticker);
   }
+  return { startedAtMs, records };
+}
+
+function slotLoad(
+  options: LoadOptions,
+  connections: number,
+  amount: number,
+  started: number,
+  records: PaymentRecord[],
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
         url: options.url,
         connections,
-        overallRate: options.ratePerSec,
+        // One request per connection per second.
+        overallRate: connections,
         // A count, not a duration: autocannon then waits for every answer, so each payment the
         // system made is recorded (with a duration, answers still on their way are dropped).
-        amount: Math.max(1, Math.round(options.ratePerSec * options.durationSec)),
+        amount,
         timeout: 10,
         requests: [
           {
@@ -91,18 +125,13 @@ export function runLoad(options: LoadOptions): Promise<LoadRun> {
           },
         ],
       },
-      (error) => {
-        clearInterval(ticker);
-        if (error) reject(error);
-        else resolve({ startedAtMs, records });
-      },
+      (error) => (error ? reject(error) : resolve()),
     );
     // No answer at all (refused, reset, timed out): status 0.
     instance.on('reqError', () => {
       const now = performance.now();
       records.push({ atMs: now - started, latencyMs: Number.NaN, status: 0, email: '', paymentId: undefined });
     });
-    const ticker = setInterval(() => options.onTick?.((performance.now() - started) / 1_000), 100);
   });
 }
 
