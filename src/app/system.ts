@@ -18,6 +18,7 @@ import { attemptLogHooks } from '../platform/telemetry/attempt-log.js';
 import { Metrics } from '../platform/telemetry/metrics.js';
 import { installTracing, type Tracing } from '../platform/telemetry/tracing.js';
 import { registerApiDocuments } from './api-documents.js';
+import { registerDashboard } from './dashboard.js';
 import { registerOperationalRoutes } from './operational-routes.js';
 
 export interface SystemOptions {
@@ -135,6 +136,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     traces: tracing.recent,
   });
   for (const service of services) service.routes?.(server);
+  const groups = options.topology.flatMap((module) => module.groups.map((g) => g.group));
+  const dashboard = await registerDashboard(server, {
+    traces: tracing.recent,
+    config,
+    keys,
+    transport: observed,
+    groups,
+    metrics,
+    faults,
+  });
   await server.listen({ port: config.PORT, host: config.HOST });
   const address = server.server.address() as AddressInfo;
   url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
@@ -146,6 +157,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     stopping ??= (async () => {
       // Stop taking requests first, and let the answers in flight complete (within the deadline)
       // before the services and their databases close under them; then stop taking work.
+      dashboard.close();
       const closingServer = closeServer(deadlineMs);
       for (const f of faults.values()) f.release();
       await closingServer;

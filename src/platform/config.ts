@@ -90,6 +90,10 @@ const envSchema = z.object({
   SERVICE_URLS: json.pipe(z.record(z.string(), httpUrl)).default({}),
   /** The secret services present to each other's internal endpoints. */
   INTERNAL_KEY: secret.default('internal_local_development_key'),
+  /** A sync-mode system's base URL (same API_KEY): the dashboard then pays in either mode, to compare. */
+  SYNC_SYSTEM_URL: httpUrl.optional(),
+  /** Where the dashboard finds the latest lab report (lab-report.json, lab-report.html). */
+  LAB_REPORT_DIR: z.string().min(1).default('./lab-report'),
   /** Fault knobs at start, per service, as JSON: {"gateway":{"latency":{"fixedMs":100}},"email":{"down":true}}. */
   FAULTS: json.pipe(z.record(z.string(), faultSettingsSchema)).optional(),
 });

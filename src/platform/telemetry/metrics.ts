@@ -3,6 +3,14 @@ import type { GroupStats, SubscriptionHooks, Transport } from '../../messaging/i
 import type { OutboxBacklog } from '../../messaging/outbox/outbox-relay.js';
 import type { HttpServer } from '../http/server.js';
 
+/** What this process's consumers did for one group since it started. */
+export interface ConsumerCounts {
+  handled: number;
+  failedAttempts: number;
+  retries: number;
+  deadLettered: number;
+}
+
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
@@ -94,6 +102,24 @@ export class Metrics {
         else this.deadLettered.inc({ group });
       },
     };
+  }
+
+  /** This process's consumer counters per group (handled, failed attempts, retries, dead-lettered), for the dashboard. */
+  async consumerCounts(): Promise<Map<string, ConsumerCounts>> {
+    const counts = new Map<string, ConsumerCounts>();
+    const read = async (counter: Counter<'group'>, field: keyof ConsumerCounts) => {
+      for (const { labels, value } of (await counter.get()).values) {
+        const group = String(labels.group);
+        const row = counts.get(group) ?? { handled: 0, failedAttempts: 0, retries: 0, deadLettered: 0 };
+        row[field] = value;
+        counts.set(group, row);
+      }
+    };
+    await read(this.handled, 'handled');
+    await read(this.failedAttempts, 'failedAttempts');
+    await read(this.retries, 'retries');
+    await read(this.deadLettered, 'deadLettered');
+    return counts;
   }
 
   /** Queue depth, in-flight, delayed, dead-lettered and lag per group, read from the transport at scrape time. */
