@@ -16,7 +16,8 @@ import { isError, percentile, round, summarize, timeline } from './stats.js';
 
 /** How long and how hard each scenario runs; `--quick` has its own. */
 export interface LabPlan {
-  latency: { rates: number[]; durationSec: number };
+  /** `warmupSec`: an unmeasured load first, so fresh processes are warm (JIT, pools). */
+  latency: { rates: number[]; durationSec: number; warmupSec: number };
   slow: { ratePerSec: number; durationSec: number; addedLatencyMs: number };
   outage: { ratePerSec: number; beforeSec: number; outageSec: number; afterSec: number };
   scalability: { offeredPerSec: number; durationSec: number; latencyMs: number; processes: number[] };
@@ -28,7 +29,7 @@ export interface LabPlan {
 
 export const PLANS: Record<'quick' | 'full', LabPlan> = {
   quick: {
-    latency: { rates: [10, 40], durationSec: 1 },
+    latency: { rates: [10, 40], durationSec: 1, warmupSec: 0 },
     slow: { ratePerSec: 10, durationSec: 1, addedLatencyMs: 300 },
     outage: { ratePerSec: 20, beforeSec: 0.5, outageSec: 2, afterSec: 0.5 },
     // Four processes (4 × 4 at 600 ms: 27/s) still below the offered 30/s: the consumers set the pace.
@@ -38,7 +39,7 @@ export const PLANS: Record<'quick' | 'full', LabPlan> = {
     drainTimeoutSec: 30,
   },
   full: {
-    latency: { rates: [25, 50, 100, 200], durationSec: 8 },
+    latency: { rates: [25, 50, 100, 150], durationSec: 8, warmupSec: 2 },
     slow: { ratePerSec: 10, durationSec: 8, addedLatencyMs: 300 },
     outage: { ratePerSec: 20, beforeSec: 3, outageSec: 10, afterSec: 5 },
     scalability: { offeredPerSec: 40, durationSec: 4, latencyMs: 500, processes: [1, 2, 4] },
@@ -118,6 +119,7 @@ async function analyticsSucceeded(system: LabSystem): Promise<number> {
 export async function latencyScenario(ctx: LabContext): Promise<LatencyScenario> {
   const { rates, durationSec } = ctx.plan.latency;
   const result: LatencyScenario = { rates: [], distribution: { sync: [], async: [] } };
+  if (ctx.plan.latency.warmupSec > 0) await loadBoth(ctx, rates[0] ?? 10, ctx.plan.latency.warmupSec, 'warmup', 0, 0);
   for (const [i, rate] of rates.entries()) {
     const runs = await loadBoth(ctx, rate, durationSec, `latency${rate}`, i / rates.length, 1 / rates.length);
     result.rates.push({

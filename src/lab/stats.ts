@@ -16,8 +16,11 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[rank] as number;
 }
 
+/** Percentiles are of successful (2xx) answers; every answer counts in `statuses`. */
 export function summarize(records: readonly RequestRecord[], durationSec: number): LatencySummary {
+  // Percentiles of the answers that succeeded: a fast refusal is not a fast payment (counted in `statuses`).
   const latencies = records
+    .filter((r) => !isError(r.status))
     .map((r) => r.latencyMs)
     .filter(Number.isFinite)
     .sort((a, b) => a - b);
