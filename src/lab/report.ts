@@ -267,7 +267,7 @@ function latencySection(report: LabReport): Section {
     blocks: [
       {
         kind: 'p',
-        text: 'Payments at a steady rate, each mode in turn: the time until the client has its answer. Errors are non-2xx answers and requests with no answer.',
+        text: 'Payments at a steady rate, the same stream to both systems at the same time: the time until the client has its answer. Errors are non-2xx answers and requests with no answer.',
       },
       {
         kind: 'table',

@@ -40,7 +40,7 @@ function coupling({ coupling }: Omit<LabReport, 'verdicts'>): Verdict {
     async: `${path.async.length} service${path.async.length === 1 ? '' : 's'} on the request path (${path.async.join(', ')}); a 4th consumer: p50 ${signed(asyncCost)}`,
     holds,
     because: holds
-      ? 'the async request waits only for the gateway, and one more consumer costs it nothing measurable'
+      ? `the async request waits for ${path.async.length} service${path.async.length === 1 ? '' : 's'}, the sync one for ${path.sync.length}; one more side effect cost sync ${signed(syncCost)} at p50, async ${signed(asyncCost)}`
       : 'the measurements do not show async depending on fewer services and paying less for a new side effect',
   };
 }

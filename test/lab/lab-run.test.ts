@@ -24,7 +24,7 @@ describe('syncopate lab --quick', () => {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     exitCode = await new Promise((resolve) => child.once('exit', resolve));
     report = JSON.parse(readFileSync(join(out, 'lab-report.json'), 'utf8')) as LabReport;
-  }, 150_000);
+  }, 240_000);
 
   it('exits 0 and prints the filled table', () => {
     expect(exitCode, output).toBe(0);
