@@ -16,6 +16,16 @@ export function banner(system: RunningSystem, options: { apiKeyFromEnv: boolean 
   }
   if (system.issuedAdminKey)
     lines.push(`Admin key (fault knobs, dead letters; shown once): ${system.issuedAdminKey.secret}`);
+  const adminKey = system.issuedAdminKey?.secret;
+  if (key && adminKey) {
+    // The keys ride in the fragment: the browser keeps them and never sends them to the server.
+    lines.push(
+      '',
+      `Dashboard: ${system.url}/#api_key=${encodeURIComponent(key)}&admin_key=${encodeURIComponent(adminKey)}`,
+    );
+  } else {
+    lines.push('', `Dashboard: ${system.url}/ (it asks for the API key and the admin key)`);
+  }
   const bearer = key ?? (options.apiKeyFromEnv ? '$API_KEY' : '<your API key>');
   lines.push(
     '',
