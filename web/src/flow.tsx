@@ -170,7 +170,7 @@ function lanesOf(steps: readonly Step[]): string[] {
   return [...new Set(lanes)];
 }
 
-const LANE_W = 118;
+const LANE_W = 92;
 const ROW_H = 30;
 const TOP = 36;
 const LEFT = 66;
@@ -200,7 +200,7 @@ export function SequenceDiagram(props: { steps: Step[]; title: string }) {
       </defs>
       {lanes.map((lane) => (
         <g key={lane} class="lane">
-          <rect x={x(lane) - 52} y={4} width={104} height={22} rx={5} class={`lane-head lane-${lane}`} />
+          <rect x={x(lane) - 44} y={4} width={88} height={22} rx={5} class={`lane-head lane-${lane}`} />
           <text x={x(lane)} y={19} text-anchor="middle" class="lane-name">
             {lane}
           </text>
@@ -247,7 +247,7 @@ export function SequenceDiagram(props: { steps: Step[]; title: string }) {
               class={step.kind === 'response' ? 'arrow dashed' : 'arrow'}
             />
             <text x={left + 6} y={y} class="label">
-              {truncate(step.label, Math.max(18, Math.floor((Math.abs(x2 - x1) + LANE_W) / 6.2)))}
+              {truncate(step.label, Math.max(44, Math.floor((Math.abs(x2 - x1) + LANE_W) / 6.2)))}
             </text>
           </g>
         );
