@@ -105,3 +105,20 @@ describe.each(engines)('SqlDatabase on %s', (_name, available, open) => {
     await db.close();
   });
 });
+
+describe.skipIf(!pgAvailable)('migrations on postgres, from processes starting together', () => {
+  it('five connections migrating one fresh schema at once: each migration applied once, no collision', async () => {
+    const schema = `t_sql_race_${randomBytes(4).toString('hex')}`;
+    schemas.push(schema);
+    const dbs = await Promise.all(Array.from({ length: 5 }, () => openSqlDatabase(PG_URL, { schema })));
+    try {
+      await Promise.all(dbs.map((db) => migrate(db, 'race', MIGRATIONS)));
+      const rows = await dbs[0]?.all<{ version: number }>(
+        "SELECT version FROM schema_migrations WHERE scope = 'race' ORDER BY version",
+      );
+      expect(rows?.map((r) => Number(r.version))).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+    }
+  });
+});

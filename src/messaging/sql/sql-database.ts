@@ -41,9 +41,14 @@ export type Migration = string | { sqlite: string; postgres: string };
 
 /** Applies the scope's migrations not applied yet, in order, each with its record, in one transaction. */
 export async function migrate(db: SqlDatabase, scope: string, migrations: readonly Migration[]): Promise<void> {
-  await db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    scope TEXT NOT NULL, version BIGINT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (scope, version))`);
   await db.transaction(async (tx) => {
+    // Processes starting together take turns (SQLite's write lock does it there): otherwise two
+    // could both see a migration unapplied and collide creating the same table.
+    if (db.dialect === 'postgres') {
+      await tx.get("SELECT pg_advisory_xact_lock(hashtext('syncopate-migrate'), hashtext(current_schema()))");
+    }
+    await tx.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      scope TEXT NOT NULL, version BIGINT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (scope, version))`);
     const row = await tx.get<{ version: number | null }>(
       'SELECT max(version) AS version FROM schema_migrations WHERE scope = ?',
       [scope],
