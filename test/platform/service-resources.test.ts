@@ -25,7 +25,7 @@ describe.skipIf(!available)('service resources on PostgreSQL', () => {
     const transport = await openTransport(config.TRANSPORT_URL);
     const resources = new ServiceResources({ config, transport, logger: createLogger({ level: 'silent' }) });
     const db = await resources.database('payments', ['CREATE TABLE things (id TEXT PRIMARY KEY)']);
-    const outbox = await resources.outbox("service", db);
+    const outbox = await resources.outbox('service', db);
     expect(outbox).toBeInstanceOf(PostgresQueueOutbox);
 
     const received: string[] = [];
@@ -58,7 +58,7 @@ describe.skipIf(!available)('service resources on PostgreSQL', () => {
     const transport = await openTransport(config.TRANSPORT_URL);
     const resources = new ServiceResources({ config, transport, logger: createLogger({ level: 'silent' }) });
     const db = await resources.database('reports', []);
-    expect(await resources.outbox("service", db)).toBeInstanceOf(OutboxTable);
+    expect(await resources.outbox('service', db)).toBeInstanceOf(OutboxTable);
     await resources.close();
     await transport.close();
   });

@@ -16,13 +16,16 @@ const key = () => `e2e-${process.pid}-${n++}`;
 const pgAvailable = await requireServer('PostgreSQL', 5432);
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const PREFIX = `t_e2e_${randomBytes(4).toString('hex')}_`;
+afterAll(async () => {
+  if (pgAvailable) await dropSchemas(PG_URL, PREFIX);
+});
 const databases: [string, boolean, () => Record<string, string>][] = [
   ['SQLite files', true, () => ({})],
   [
     'PostgreSQL',
     pgAvailable,
     () => ({
-      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/test?schema_prefix=t_e2e_${randomBytes(4).toString('hex')}_`,
+      DATABASE_URL: `${PG_URL}?schema_prefix=${PREFIX}`,
     }),
   ],
 ];
