@@ -115,21 +115,19 @@ export async function traceSend(system: string, events: readonly Envelope[], sen
 
 /** A `process` span for one handling attempt, child of the event's producer context. */
 export function startProcessSpan(system: string, group: string, event: Envelope, attempt: number): Span {
-  return tracer().startSpan(
-    `process ${event.type}`,
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        ...envelopeAttributes(event),
-        [MessagingAttributes.system]: system,
-        [MessagingAttributes.operationType]: 'process',
-        [MessagingAttributes.operationName]: 'process',
-        [MessagingAttributes.consumerGroup]: group,
-        [MessagingAttributes.attempt]: attempt,
-      },
-    },
-    contextOf(event),
-  );
+  const span = tracer().startSpan(`process ${event.type}`, { kind: SpanKind.CONSUMER }, contextOf(event));
+  // Attributes only for a span that is recorded: with no SDK (or not sampled) this is the hot path.
+  if (span.isRecording()) {
+    span.setAttributes({
+      ...envelopeAttributes(event),
+      [MessagingAttributes.system]: system,
+      [MessagingAttributes.operationType]: 'process',
+      [MessagingAttributes.operationName]: 'process',
+      [MessagingAttributes.consumerGroup]: group,
+      [MessagingAttributes.attempt]: attempt,
+    });
+  }
+  return span;
 }
 
 export function failed(span: Span, error: unknown): void {
