@@ -27,6 +27,11 @@ let installed: Tracing | undefined;
 export function installTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing {
   if (installed) return installed;
   const recent = new RecentTraces({ keys: TRACE_KEYS });
+  // The standard switch: no SDK at all, the API's no-op spans (no traces for the API or the dashboard).
+  if (env.OTEL_SDK_DISABLED === 'true') {
+    installed = { recent, exporting: false, flush: async () => {} };
+    return installed;
+  }
   const processors: SpanProcessor[] = [recent];
   const exporting = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
   if (exporting) processors.push(new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 }));
