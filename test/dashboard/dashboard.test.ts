@@ -42,6 +42,26 @@ describe.skipIf(!haveBrowser)('the dashboard, in a real browser against the runn
     await page.getByRole('button', { name: 'Pay', exact: true }).click();
   };
   const effect = (group: string) => page.getByTestId(`effect-${group}`);
+  /**
+   * Waits for a side effect to show as done. If it does not, the failure says what the page showed
+   * and what the API knows of the newest payment's side effects, so a failure in CI can be read.
+   */
+  const effectDone = async (group: string) => {
+    try {
+      await effect(group).filter({ hasText: 'done' }).waitFor();
+    } catch (error) {
+      const shown = await effect(group)
+        .textContent({ timeout: 1_000 })
+        .catch(() => 'nothing');
+      const newest = await system.api('GET', '/v1/payments?limit=1');
+      const id = newest.body?.data?.[0]?.id;
+      const known = id ? (await system.api('GET', `/v1/payments/${id}/side_effects`)).body : 'no payment';
+      throw new Error(
+        `${group} not shown as done; the page shows ${JSON.stringify(shown)}; the API says ${JSON.stringify(known)}`,
+        { cause: error },
+      );
+    }
+  };
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -93,14 +113,14 @@ describe.skipIf(!haveBrowser)('the dashboard, in a real browser against the runn
     await page.keyboard.press('Enter');
     await page.getByTestId('payment-status').filter({ hasText: 'succeeded' }).waitFor();
     expect(await page.getByTestId('pay-result').textContent()).toMatch(/HTTP 201 · answered in \d/);
-    await effect('email').filter({ hasText: 'done' }).waitFor();
+    await effectDone('email');
     const sequence = page.getByTestId('sequence');
     // The request, the gateway's answer, the commit, the publish, and each consumer's attempt.
     await expect.poll(() => sequence.locator('[data-kind="response"]').count()).toBeGreaterThanOrEqual(2);
     expect(await sequence.locator('[data-kind="note"]').count()).toBeGreaterThanOrEqual(1);
     expect(await sequence.locator('[data-kind="publish"]').count()).toBeGreaterThanOrEqual(1);
     expect(await sequence.locator('[data-group="email"][data-outcome="ack"]').count()).toBe(1);
-    await effect('analytics').filter({ hasText: 'done' }).waitFor();
+    await effectDone('analytics');
     expect(await sequence.textContent()).toContain('201 succeeded');
     await shot('02-paid-succeeded');
   });
@@ -148,7 +168,7 @@ describe.skipIf(!haveBrowser)('the dashboard, in a real browser against the runn
       .getByRole('button', { name: /^Replay/ })
       .click();
     await page.getByTestId('dlq-message').filter({ hasText: 'Replayed' }).waitFor();
-    await effect('email').filter({ hasText: 'done' }).waitFor();
+    await effectDone('email');
     expect(await page.getByTestId('sequence').locator('[data-group="email"][data-outcome="ack"]').count()).toBe(1);
     await page.getByTestId('dead-email').filter({ hasText: /^0$/ }).waitFor();
     await page.getByTestId('dead-letters').getByText('None.').waitFor();

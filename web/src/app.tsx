@@ -52,7 +52,8 @@ function Dashboard(props: { api: Api; onSignOut(): void }) {
           if (answer.status === 200) addSpans(run.id, answer.body.spans);
         });
       void fetchTrace();
-      if (run.mode === 'sync') setTimeout(() => void fetchTrace(), 1_000);
+      // And again a little later: a span the stream missed (a reconnect, a slow tab) is not lost for good.
+      for (const delayMs of [1_000, 3_000, 8_000]) setTimeout(() => void fetchTrace(), delayMs);
     },
     [api, addSpans],
   );
