@@ -533,6 +533,8 @@ export function transportContract(target: ContractTarget): void {
       });
       await transport.publish(Array.from({ length: 5 }, (_, n) => happened(n)));
       await waitFor('two handlers running', () => started === 2);
+      // The waiting messages must have waited measurably (ages count whole milliseconds).
+      await delay(20);
       const busy = await statsReach(transport, 'g', { waiting: 3, delayed: 0, inFlight: 2, deadLettered: 0 });
       expectAge(busy, (age) => expect(age).toBeGreaterThan(0));
       open();
