@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApiKeyStore } from '../platform/auth/api-keys.js';
 import { authenticate, principalOf } from '../platform/auth/authenticate.js';
 import { ApiError } from '../platform/http/api-error.js';
+import { openEventStream, writeEvent } from '../platform/http/event-stream.js';
 import { encapsulate, type HttpServer } from '../platform/http/server.js';
 import type { RecentTraces, SpanRecord } from '../platform/telemetry/recent-traces.js';
 import type { QueueRow } from './dead-letter-routes.js';
@@ -56,17 +57,7 @@ export class DashboardStreams {
 
   attach(stream: Stream): void {
     const { response } = stream;
-    if (this.closed) {
-      response.writeHead(503, { 'content-type': 'text/plain' }).end('shutting down');
-      return;
-    }
-    response.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    response.write(': connected\n\n');
+    if (!openEventStream(response, this.closed)) return;
     this.streams.add(stream);
     if (stream.admin) this.write(stream, frame('faults', this.options.faults()));
     response.once('close', () => {
@@ -146,13 +137,7 @@ export class DashboardStreams {
   }
 
   private write(stream: Stream, chunk: string): void {
-    const { response } = stream;
-    if (response.writableEnded || response.destroyed) return;
-    if (response.writableLength > (this.options.maxBufferedBytes ?? 1024 * 1024)) {
-      response.destroy();
-      return;
-    }
-    response.write(chunk);
+    writeEvent(stream.response, chunk, this.options.maxBufferedBytes ?? 1024 * 1024);
   }
 }
 

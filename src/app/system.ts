@@ -13,7 +13,7 @@ import { createHttpServer, type HttpServer } from '../platform/http/server.js';
 import { ObservedTransport } from '../platform/observed-transport.js';
 import type { Service, ServiceModule } from '../platform/service.js';
 import { ServiceResources } from '../platform/service-resources.js';
-import { journalSideEffects } from '../platform/side-effects.js';
+import { groupsByEventType, journalSideEffects } from '../platform/side-effects.js';
 import { attemptLogHooks } from '../platform/telemetry/attempt-log.js';
 import { Metrics } from '../platform/telemetry/metrics.js';
 import { installTracing, type Tracing } from '../platform/telemetry/tracing.js';
@@ -86,10 +86,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     ],
     journal,
   );
-  const groupsByType = new Map<string, string[]>();
-  for (const { group, events } of options.topology.flatMap((module) => module.groups)) {
-    for (const event of events) groupsByType.set(event.type, [...(groupsByType.get(event.type) ?? []), group]);
-  }
+  const groupsByType = groupsByEventType(options.topology);
   const sideEffects = journalSideEffects(journal, (type) => groupsByType.get(type) ?? []);
   const faults = new Map<string, Faults>();
   const services: Service[] = [];

@@ -1,3 +1,4 @@
+import { ALL_MODULES } from '../app/modules.js';
 import type { LabSystem } from './lab-system.js';
 import { type LoadRun, type PaymentRecord, runLoad } from './load.js';
 import type { MailSink } from './mail-sink.js';
@@ -60,8 +61,10 @@ export interface LabContext {
 
 type Both<T> = Record<Mode, T>;
 
-/** The consumer groups of email, analytics and notifications. */
-const LAB_GROUPS = ['email', 'analytics', 'webhooks', 'live'];
+/** The consumer groups of the three side effects both modes share: email, analytics, notifications. */
+const LAB_GROUPS = ALL_MODULES.filter((m) => ['email', 'analytics', 'notifications'].includes(m.name)).flatMap((m) =>
+  m.groups.map((g) => g.group),
+);
 
 const both = async <T>(work: (system: LabSystem) => Promise<T>, ctx: LabContext): Promise<Both<T>> => {
   const [sync, async] = await Promise.all([work(ctx.sync), work(ctx.async)]);

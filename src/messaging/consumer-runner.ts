@@ -1,8 +1,8 @@
 import { backoffDelay } from './backoff.js';
 import { Batcher } from './batcher.js';
 import { decodeEnvelope, type Envelope } from './envelope.js';
-import { errorMessage, formatZodError, HandlerTimeoutError, PermanentError } from './errors.js';
-import { declarationFor } from './event-type.js';
+import { errorMessage, HandlerTimeoutError, PermanentError } from './errors.js';
+import { checkEventData } from './event-type.js';
 import { sleep } from './sleep.js';
 import type { ResolvedSubscribeOptions } from './subscribe-options.js';
 import { failed, MessagingAttributes, startProcessSpan, withSpan } from './tracing.js';
@@ -167,21 +167,12 @@ export class ConsumerRunner implements Subscription {
   }
 
   private async attempt(event: Envelope, delivery: Delivery, abort: AbortController): Promise<Settlement> {
-    const declaration = declarationFor(event, this.options.events);
-    if (!declaration) {
-      return {
-        kind: 'dead-letter',
-        reason: `no declaration in this group accepts ${event.type} (${event.dataschema})`,
-      };
-    }
-    const parsed = declaration.schema.safeParse(event.data);
-    if (!parsed.success) {
-      return { kind: 'dead-letter', reason: `invalid data for ${event.type}: ${formatZodError(parsed.error)}` };
-    }
+    const checked = checkEventData(event, this.options.events);
+    if (checked.kind !== 'accepted') return { kind: 'dead-letter', reason: checked.reason };
     const timeoutMs = this.options.handlerTimeoutMs;
     const timer = setTimeout(() => abort.abort(new HandlerTimeoutError(timeoutMs)), timeoutMs);
     const message: Message = {
-      event: { ...event, data: parsed.data },
+      event: { ...event, data: checked.data },
       group: this.group,
       attempt: delivery.attempt,
       signal: abort.signal,

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type Envelope, encodeEnvelope, MAX_ENVELOPE_BYTES, newEventId } from './envelope.js';
-import { InvalidEventError } from './errors.js';
+import { formatZodError, InvalidEventError } from './errors.js';
 import { traceCreation } from './tracing.js';
 
 /** An event type declared once: its name, its schema version, and the schema that gives its TypeScript type. */
@@ -92,4 +92,25 @@ export function createEvent<E extends EventType>(
 /** Finds the declaration an incoming envelope claims to follow, among those a subscription accepts. */
 export function declarationFor(envelope: Envelope, accepted: readonly EventType[]): EventType | undefined {
   return accepted.find((e) => e.type === envelope.type && e.dataschema === envelope.dataschema);
+}
+
+export type EventDataCheck =
+  | { kind: 'accepted'; data: unknown }
+  | { kind: 'undeclared'; reason: string }
+  | { kind: 'invalid'; reason: string };
+
+/** Whether an incoming envelope is one of `accepted`, and its data as that declaration parses it. */
+export function checkEventData(envelope: Envelope, accepted: readonly EventType[]): EventDataCheck {
+  const declaration = declarationFor(envelope, accepted);
+  if (!declaration) {
+    return {
+      kind: 'undeclared',
+      reason: `no declaration in this group accepts ${envelope.type} (${envelope.dataschema})`,
+    };
+  }
+  const parsed = declaration.schema.safeParse(envelope.data);
+  if (!parsed.success) {
+    return { kind: 'invalid', reason: `invalid data for ${envelope.type}: ${formatZodError(parsed.error)}` };
+  }
+  return { kind: 'accepted', data: parsed.data };
 }

@@ -1,5 +1,5 @@
 import type { DeliveryJournal } from '../messaging/journal/delivery-journal.js';
-import type { SideEffect, SideEffects } from './service.js';
+import type { ServiceModule, SideEffect, SideEffects } from './service.js';
 
 /**
  * Side effects read from the delivery journal: for each event, every group bound to its type,
@@ -42,4 +42,13 @@ export function journalSideEffects(
       );
     },
   };
+}
+
+/** For each event type, the consumer groups of the topology bound to it. */
+export function groupsByEventType(topology: readonly ServiceModule[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const { group, events } of topology.flatMap((module) => module.groups)) {
+    for (const event of events) groups.set(event.type, [...(groups.get(event.type) ?? []), group]);
+  }
+  return groups;
 }

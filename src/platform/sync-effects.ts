@@ -1,13 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import pLimit from 'p-limit';
 import { Agent, request } from 'undici';
-import { z } from 'zod';
 import type { Envelope } from '../messaging/envelope.js';
 import { envelopeSchema } from '../messaging/envelope.js';
-import { errorMessage, formatZodError } from '../messaging/errors.js';
-import { declarationFor, type EventType } from '../messaging/event-type.js';
+import { errorMessage } from '../messaging/errors.js';
+import { checkEventData, type EventType } from '../messaging/event-type.js';
 import type { Handler } from '../messaging/index.js';
-import { ApiError } from './http/api-error.js';
+import { ApiError, errorBodySchema } from './http/api-error.js';
 import type { HttpServer } from './http/server.js';
 
 /**
@@ -57,15 +56,13 @@ export function registerEffectEndpoint(app: HttpServer, options: EffectEndpointO
       const event = request.body as Envelope;
       await limit(async () => {
         for (const { group, events, handler } of options.groups) {
-          const declaration = declarationFor(event, events);
-          if (!declaration) continue;
-          const parsed = declaration.schema.safeParse(event.data);
-          if (!parsed.success) {
-            throw new ApiError(400, 'invalid_request_error', 'invalid_event', formatZodError(parsed.error));
-          }
+          const checked = checkEventData(event, events);
+          if (checked.kind === 'undeclared') continue;
+          if (checked.kind === 'invalid')
+            throw new ApiError(400, 'invalid_request_error', 'invalid_event', checked.reason);
           const signal = AbortSignal.timeout(options.handlerTimeoutMs);
           try {
-            await handler({ event: { ...event, data: parsed.data }, group, attempt: 1, signal });
+            await handler({ event: { ...event, data: checked.data }, group, attempt: 1, signal });
           } catch (error) {
             throw new ApiError(500, 'api_error', 'side_effect_failed', `${group}: ${errorMessage(error)}`);
           }
@@ -124,11 +121,9 @@ export class SyncEffectCaller {
   }
 }
 
-const errorBody = z.object({ error: z.object({ message: z.string() }) });
-
 function reasonOf(status: number, text: string): string {
   try {
-    const parsed = errorBody.safeParse(JSON.parse(text));
+    const parsed = errorBodySchema.safeParse(JSON.parse(text));
     if (parsed.success) return `${status}: ${parsed.data.error.message}`;
   } catch {
     // Not JSON: the status says enough.

@@ -14,7 +14,7 @@ import { createLogger } from '../../src/platform/logger.js';
 import { ObservedTransport } from '../../src/platform/observed-transport.js';
 import type { ServiceContext, ServiceModule } from '../../src/platform/service.js';
 import { ServiceResources } from '../../src/platform/service-resources.js';
-import { journalSideEffects } from '../../src/platform/side-effects.js';
+import { groupsByEventType, journalSideEffects } from '../../src/platform/side-effects.js';
 import { attemptLogHooks } from '../../src/platform/telemetry/attempt-log.js';
 
 export interface TestContext extends ServiceContext {
@@ -56,11 +56,8 @@ export async function createTestContext(
   const journal = await DeliveryJournal.open(await resources.database('journal', []));
   // As the composition root does: every subscription reports to the attempt log and the journal.
   const observed = new ObservedTransport(transport, [attemptLogHooks(logger), journal.hooks()], journal);
-  const groupsOf = (type: string) =>
-    (options.topology ?? [])
-      .flatMap((m) => m.groups)
-      .filter((g) => g.events.some((e) => e.type === type))
-      .map((g) => g.group);
+  const groupsByType = groupsByEventType(options.topology ?? []);
+
   return {
     config,
     transport: observed,
@@ -72,7 +69,7 @@ export async function createTestContext(
     database: (migrations, databaseOptions) => resources.database(service, migrations, databaseOptions),
     outbox: (db) => resources.outbox(service, db),
     metrics: new Registry(),
-    sideEffects: journalSideEffects(journal, groupsOf),
+    sideEffects: journalSideEffects(journal, (type) => groupsByType.get(type) ?? []),
     startRelays: () => resources.startRelays(),
     async close() {
       await resources.close();

@@ -8,6 +8,8 @@ import type { SubscriptionHooks } from '../../messaging/index.js';
 export function attemptLogHooks(logger: Logger): SubscriptionHooks {
   return {
     onSettled({ group, event, eventId, attempt, outcome, durationMs }) {
+      // Every attempt passes here: build nothing for a line the level drops.
+      if (!logger.isLevelEnabled(outcome.kind === 'ack' ? 'info' : 'warn')) return;
       const data = event?.data as { payment_id?: unknown } | undefined;
       const fields = {
         group,

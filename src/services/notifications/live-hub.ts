@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { openEventStream, writeEvent } from '../../platform/http/event-stream.js';
 import type { EventObject } from './event-object.js';
 
 export interface LiveHubOptions {
@@ -28,18 +29,7 @@ export class LiveHub {
   /** Takes over an HTTP response as the account's stream, until the client leaves or the hub closes. */
   attach(input: { accountId: string; response: ServerResponse }): void {
     const { accountId, response } = input;
-    if (this.closed) {
-      response.writeHead(503, { 'content-type': 'text/plain' }).end('shutting down');
-      return;
-    }
-    response.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      // Tells nginx-like proxies not to hold events back in a buffer.
-      'x-accel-buffering': 'no',
-    });
-    response.write(': connected\n\n');
+    if (!openEventStream(response, this.closed)) return;
     let set = this.streams.get(accountId);
     if (!set) {
       set = new Set();
@@ -74,12 +64,6 @@ export class LiveHub {
   }
 
   private write(response: ServerResponse, chunk: string): boolean {
-    if (response.writableEnded || response.destroyed) return false;
-    if (response.writableLength > this.options.maxBufferedBytes) {
-      response.destroy();
-      return false;
-    }
-    response.write(chunk);
-    return true;
+    return writeEvent(response, chunk, this.options.maxBufferedBytes);
   }
 }
