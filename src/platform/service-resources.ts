@@ -3,12 +3,15 @@ import type { Transport } from '../messaging/index.js';
 import type { Outbox } from '../messaging/outbox/outbox.js';
 import { type OutboxBacklog, OutboxRelay } from '../messaging/outbox/outbox-relay.js';
 import { OutboxTable } from '../messaging/outbox/outbox-table.js';
-import type { Migration, SqlDatabase } from '../messaging/sql/sql-database.js';
+import { type Migration, migrate, type SqlDatabase } from '../messaging/sql/sql-database.js';
+import { SqliteDatabase } from '../messaging/sql/sqlite-database.js';
+import { sqliteFileOf } from '../messaging/transports/open-transport.js';
 import { PostgresQueueOutbox } from '../messaging/transports/postgres/queue-outbox.js';
 import { parsePostgresUrl } from '../messaging/transports/postgres/url.js';
-import type { SqliteOpenOptions } from '../messaging/transports/sqlite/database.js';
+import { SqliteQueueOutbox } from '../messaging/transports/sqlite/queue-outbox.js';
 import type { Config } from './config.js';
 import { openServiceDatabase } from './database.js';
+import type { ServiceDatabaseOptions } from './service.js';
 
 /**
  * The databases and outbox relays of the services in one process: opened on a service's request,
@@ -18,6 +21,8 @@ export class ServiceResources {
   private readonly databases: SqlDatabase[] = [];
   private readonly relays: { service: string; relay: OutboxRelay }[] = [];
   private started = false;
+  /** The transport's own SQLite file, opened for the services that keep their tables beside the queue. */
+  private queueFileDatabase: SqliteDatabase | undefined;
 
   constructor(
     private readonly parts: {
@@ -27,7 +32,19 @@ export class ServiceResources {
     },
   ) {}
 
-  async database(service: string, migrations: readonly Migration[], options?: SqliteOpenOptions): Promise<SqlDatabase> {
+  async database(
+    service: string,
+    migrations: readonly Migration[],
+    options?: ServiceDatabaseOptions,
+  ): Promise<SqlDatabase> {
+    const queueFile = sqliteFileOf(this.parts.config.TRANSPORT_URL);
+    if (options?.publishesEvents && queueFile && !this.parts.config.DATABASE_URL) {
+      // One SqliteDatabase per file in a process: services beside the queue share it.
+      this.queueFileDatabase ??= new SqliteDatabase(queueFile);
+      this.databases.push(this.queueFileDatabase);
+      await migrate(this.queueFileDatabase, service, migrations);
+      return this.queueFileDatabase;
+    }
     const db = await openServiceDatabase(this.parts.config, service, migrations, options);
     this.databases.push(db);
     return db;
@@ -41,6 +58,7 @@ export class ServiceResources {
   async outbox(service: string, db: SqlDatabase): Promise<Outbox> {
     const queueSchema = sameDatabaseQueue(db, this.parts.config.TRANSPORT_URL);
     if (queueSchema) return new PostgresQueueOutbox(queueSchema);
+    if (db === this.queueFileDatabase) return new SqliteQueueOutbox(db.location);
     const outbox = await OutboxTable.open(db);
     const relay = new OutboxRelay({
       outbox,
@@ -59,7 +77,7 @@ export class ServiceResources {
 
   /** Resolves when every database answers a query; rejects with the first that does not. */
   async ping(): Promise<void> {
-    await Promise.all(this.databases.map((db) => db.get('SELECT 1 AS ok')));
+    await Promise.all([...new Set(this.databases)].map((db) => db.get('SELECT 1 AS ok')));
   }
 
   get relaysRunning(): boolean {
@@ -74,7 +92,7 @@ export class ServiceResources {
   /** Relays first (they publish to the transport), then the databases. */
   async close(): Promise<void> {
     await Promise.all(this.relays.map(({ relay }) => relay.stop()));
-    await Promise.all(this.databases.map((db) => db.close()));
+    await Promise.all([...new Set(this.databases)].map((db) => db.close()));
   }
 }
 

@@ -10,6 +10,15 @@ import type { Faults } from './faults.js';
 import type { HttpServer } from './http/server.js';
 
 /** What the composition root hands every service. */
+export interface ServiceDatabaseOptions extends SqliteOpenOptions {
+  /**
+   * The service will ask for an outbox in this database. With the embedded SQLite transport and
+   * no DATABASE_URL, its tables then go in the transport's file, so that its events are queue rows
+   * committed with its own change: one commit per change, no relay hop.
+   */
+  publishesEvents?: boolean;
+}
+
 export interface ServiceContext {
   config: Config;
   transport: Transport;
@@ -19,10 +28,11 @@ export interface ServiceContext {
    * Opens (and migrates) the service's own database: its data is nobody else's. Closed by the
    * composition root after the service has stopped.
    */
-  database(migrations: readonly Migration[], options?: SqliteOpenOptions): Promise<SqlDatabase>;
+  database(migrations: readonly Migration[], options?: ServiceDatabaseOptions): Promise<SqlDatabase>;
   /**
-   * An outbox in that database, for events the service publishes from its own transactions; the
-   * composition root relays it to the transport from start to stop.
+   * An outbox in that database, for events the service publishes from its own transactions: the
+   * queue's own tables when the database is the transport's, else a table the composition root
+   * relays to the transport from start to stop.
    */
   outbox(db: SqlDatabase): Promise<Outbox>;
   /**

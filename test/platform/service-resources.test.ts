@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTransport } from '../../src/messaging/index.js';
 import { OutboxTable } from '../../src/messaging/outbox/outbox-table.js';
 import { PostgresQueueOutbox } from '../../src/messaging/transports/postgres/queue-outbox.js';
+import { SqliteQueueOutbox } from '../../src/messaging/transports/sqlite/queue-outbox.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { ServiceResources } from '../../src/platform/service-resources.js';
 import { happened, TestHappened } from '../contract/events.js';
@@ -10,6 +14,59 @@ import { dropSchemas, requireServer } from '../support/availability.js';
 import { waitFor } from '../support/wait.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432/test';
+
+describe('service resources on the embedded SQLite transport', () => {
+  it("keeps a publishing service's tables in the queue's file: its events are queue rows of its own transactions", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'syncopate-resources-'));
+    const config = { TRANSPORT_URL: `sqlite:${join(dataDir, 'queue.db')}`, dataDir };
+    const transport = await openTransport(config.TRANSPORT_URL);
+    const resources = new ServiceResources({ config, transport, logger: createLogger({ level: 'silent' }) });
+    const db = await resources.database('payments', ['CREATE TABLE things (id TEXT PRIMARY KEY)'], {
+      publishesEvents: true,
+    });
+    expect(db.location).toBe(join(dataDir, 'queue.db'));
+    const outbox = await resources.outbox('payments', db);
+    expect(outbox).toBeInstanceOf(SqliteQueueOutbox);
+    // A service that publishes nothing keeps a file of its own.
+    expect((await resources.database('email', [])).location).toBe(join(dataDir, 'email.db'));
+
+    const received: string[] = [];
+    const errors: unknown[] = [];
+    await transport.subscribe({
+      group: 'g',
+      events: [TestHappened],
+      concurrency: 8,
+      handler: ({ event }) => void received.push(event.id),
+      hooks: { onError: (error) => errors.push(error) },
+    });
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.run('INSERT INTO things (id) VALUES (?)', ['rolled-back']);
+        await outbox.append(tx, [happened(0)]);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    // Many transactions while the consumer claims and acks on its own connections to the same
+    // file, in this process, and one transaction holds the write lock across timers: the
+    // consumer's writes wait for the group commit instead of hitting the lock (SQLITE_BUSY).
+    const kept = Array.from({ length: 300 }, (_, i) => happened(i + 1));
+    await Promise.all(
+      kept.map((event, i) =>
+        db.transaction(async (tx) => {
+          await tx.run('INSERT INTO things (id) VALUES (?)', [`kept-${i}`]);
+          await outbox.append(tx, [event]);
+          if (i % 100 === 50) await new Promise((resolve) => setTimeout(resolve, 30));
+        }),
+      ),
+    );
+    await waitFor('every committed event', () => received.length >= kept.length);
+    expect(received.sort()).toEqual(kept.map((e) => e.id).sort());
+    expect(errors).toEqual([]);
+    expect(await db.get('SELECT count(*) AS n FROM things')).toEqual({ n: 300 });
+    await resources.close();
+    await transport.close();
+  });
+});
 const prefix = `t_res_${randomBytes(3).toString('hex')}_`;
 const available = await requireServer('PostgreSQL', 5432);
 

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { openSqlite, type SqliteOpenOptions } from '../transports/sqlite/database.js';
+import { holdWriteLock } from '../transports/sqlite/write-gate.js';
 import type { SqlDatabase, SqlExecutor, SqlParams, TransactionOptions } from './sql-database.js';
 
 interface Unit {
@@ -14,10 +15,11 @@ interface Unit {
  * whose single commit (and fsync) they share; one that throws is rolled back alone. While a batch
  * runs, every other statement on this connection waits for it, so nothing slips into it.
  *
- * Open ONE SqliteDatabase per file per process, and no other connection to that file in the same
- * process: a batch awaits between its units while holding the write lock, and another connection
- * of this process waiting synchronously for that lock would stall the very event loop that
- * releases it. Other processes are fine: their waits do not block ours.
+ * Open ONE SqliteDatabase per file per process. Another connection of this process may write to
+ * the same file only through `writeBetweenBatches` (the SQLite transport does): a batch awaits
+ * between its units while holding the write lock, and a connection of this process waiting
+ * synchronously for that lock would stall the very event loop that releases it. Other processes
+ * are fine: their waits do not block ours.
  */
 export class SqliteDatabase implements SqlDatabase {
   readonly dialect = 'sqlite';
@@ -111,6 +113,7 @@ export class SqliteDatabase implements SqlDatabase {
       }
       if (durable.length > 0) await this.commit(durable);
     })();
+    holdWriteLock(this.location, this.flushing);
     await this.flushing;
     this.flushing = undefined;
   }

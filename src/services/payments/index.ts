@@ -10,7 +10,7 @@ import { asyncDispatch, syncDispatch } from './side-effect-dispatch.js';
 
 export async function createPaymentsService(context: ServiceContext): Promise<Service> {
   const { config, logger } = context;
-  const db = await context.database(PAYMENTS_MIGRATIONS);
+  const db = await context.database(PAYMENTS_MIGRATIONS, { publishesEvents: true });
   const gateway = new GatewayClient({
     baseUrl: () => context.serviceUrl('gateway'),
     key: config.GATEWAY_KEY,

@@ -20,7 +20,7 @@ export type ReportsOptions = Pick<ReportGeneratorOptions, 'maxPayments' | 'maxAt
  * read model the service keeps from the payment events.
  */
 export async function createReports(context: ServiceContext, options: ReportsOptions = {}): Promise<Service> {
-  const db = await context.database(REPORTS_MIGRATIONS);
+  const db = await context.database(REPORTS_MIGRATIONS, { publishesEvents: true });
   const ledger = new LedgerStore(db);
   const reports = new ReportStore(db);
   const inbox = await Inbox.open(db);

@@ -13,8 +13,9 @@ describe('payments API: the synchronous critical path', () => {
   let t: TestSystem;
   let gatewayDb: Database.Database;
   const charges = () => gatewayDb.prepare('SELECT count(*) FROM charges').pluck().get() as number;
+  // With the embedded transport, payments keeps its tables in the queue's file (its events are queue rows).
   const payments = () =>
-    new Database(join(t.dataDir, 'payments.db'), { readonly: true })
+    new Database(join(t.dataDir, 'syncopate.db'), { readonly: true })
       .prepare('SELECT count(*) FROM payments')
       .pluck()
       .get() as number;

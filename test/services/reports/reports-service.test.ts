@@ -46,8 +46,9 @@ async function startReports(options: ReportsOptions = {}) {
   await server.listen({ port: 0, host: '127.0.0.1' });
   await first.start?.();
   context.startRelays();
-  // A second connection to the service's own file: what the tests read to see what was written.
-  const probe = openSqlite(join(context.config.dataDir, 'reports.db'));
+  // A second connection to the service's tables, beside the queue's (reports publishes events):
+  // what the tests read to see what was written.
+  const probe = openSqlite(join(context.config.dataDir, 'syncopate.db'));
   const queue = openSqlite(context.config.TRANSPORT_URL.replace(/^sqlite:/, '').replace(/\?.*$/, ''));
   cleanups.push(async () => {
     await server.close();
@@ -264,7 +265,9 @@ describe('reports service', () => {
       });
     }
     expect(probe.prepare('SELECT count(*) FROM reports').pluck().get()).toBe(0);
-    expect(probe.prepare('SELECT count(*) FROM syncopate_outbox').pluck().get()).toBe(0);
+    expect(
+      probe.prepare("SELECT count(*) FROM syncopate_deliveries WHERE type = 'report.requested'").pluck().get(),
+    ).toBe(0);
 
     const longest = await call('POST', '/v1/reports', {
       key: secret,

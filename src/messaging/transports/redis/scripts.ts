@@ -144,19 +144,44 @@ if #next == 0 then return -1 end
 return math.max(0, tonumber(next[2]) - now)
 `);
 
-/** KEYS: stream. ARGV: group, consumer, (entry id, delivery count)... Acknowledges and deletes. */
+/**
+ * KEYS: stream. ARGV: group, consumer, (entry id, delivery count)... Acknowledges and deletes the
+ * owned ones. One XPENDING over the batch's id range (this consumer's entries only) fences the
+ * whole batch, and one XACK and one XDEL settle it: three commands per batch, not per entry.
+ */
 export const ackScript = new LuaScript(`
-${OWNED}
 local stream, group, me = KEYS[1], ARGV[1], ARGV[2]
-local done = 0
-for i = 3, #ARGV, 2 do
-  if owned(stream, group, me, ARGV[i], ARGV[i + 1]) then
-    redis.call('XACK', stream, group, ARGV[i])
-    redis.call('XDEL', stream, ARGV[i])
-    done = done + 1
-  end
+local function before(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, bm = tonumber(am), tonumber(bm)
+  return am < bm or (am == bm and tonumber(as) < tonumber(bs))
 end
-return done
+local low, high = ARGV[3], ARGV[3]
+for i = 5, #ARGV, 2 do
+  if before(ARGV[i], low) then low = ARGV[i] end
+  if before(high, ARGV[i]) then high = ARGV[i] end
+end
+-- This consumer's pending entries in the range: the batch, plus whatever else it holds there.
+local limit = (#ARGV - 2) / 2 + 1000
+local page = redis.call('XPENDING', stream, group, low, high, limit, me)
+local held = {}
+for _, p in ipairs(page) do held[p[1]] = p[4] end
+local ids = {}
+for i = 3, #ARGV, 2 do
+  local count = held[ARGV[i]]
+  if count == nil and #page == limit then
+    local p = redis.call('XPENDING', stream, group, ARGV[i], ARGV[i], 1, me)
+    if #p == 1 then count = p[1][4] end
+  end
+  if count == tonumber(ARGV[i + 1]) then ids[#ids + 1] = ARGV[i] end
+end
+for i = 1, #ids, 1000 do
+  local chunk = { unpack(ids, i, math.min(i + 999, #ids)) }
+  redis.call('XACK', stream, group, unpack(chunk))
+  redis.call('XDEL', stream, unpack(chunk))
+end
+return #ids
 `);
 
 /** KEYS: stream. ARGV: group, consumer, (entry id, delivery count)... Resets the idle time of owned ones. */

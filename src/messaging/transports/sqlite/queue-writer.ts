@@ -4,6 +4,15 @@ import { UnroutableEventError } from '../../errors.js';
 import { migrateQueueSchema } from './schema.js';
 import { announcePublished } from './wakeups.js';
 
+/** One delivery row per group bound to the event's type. Parameters: `fanOutParams`. */
+export const FAN_OUT_SQL = `
+  INSERT INTO syncopate_deliveries (grp, event_id, type, okey, body, published_at, visible_at)
+  SELECT grp, ?, ?, ?, ?, ?, ? FROM syncopate_bindings WHERE type = ?`;
+
+export function fanOutParams(event: Envelope, now: number): unknown[] {
+  return [event.id, event.type, event.orderingkey ?? null, encodeEnvelope(event), now, now, event.type];
+}
+
 /**
  * Writes events into the queue tables through a given connection. Called inside a caller's
  * transaction, the events commit or roll back with the caller's own rows: this is the outbox
@@ -15,9 +24,7 @@ export class SqliteQueueWriter {
 
   constructor(private readonly db: Database) {
     migrateQueueSchema(db);
-    this.fanOut = db.prepare(`
-      INSERT INTO syncopate_deliveries (grp, event_id, type, okey, body, published_at, visible_at)
-      SELECT grp, @eventId, @type, @okey, @body, @now, @now FROM syncopate_bindings WHERE type = @type`);
+    this.fanOut = db.prepare(FAN_OUT_SQL);
     this.declare = db.prepare('INSERT OR IGNORE INTO syncopate_bindings (grp, type) VALUES (?, ?)');
   }
 
@@ -34,13 +41,7 @@ export class SqliteQueueWriter {
   append(events: readonly Envelope[]): void {
     const now = Date.now();
     for (const event of events) {
-      const { changes } = this.fanOut.run({
-        eventId: event.id,
-        type: event.type,
-        okey: event.orderingkey ?? null,
-        body: encodeEnvelope(event),
-        now,
-      });
+      const { changes } = this.fanOut.run(...fanOutParams(event, now));
       if (changes === 0) throw new UnroutableEventError(event.type);
     }
     // Runs after the caller's synchronous transaction has committed (or rolled back: a harmless wake-up).

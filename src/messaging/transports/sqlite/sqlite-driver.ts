@@ -17,6 +17,7 @@ import type {
 import { openSqlite, type SqliteOpenOptions } from './database.js';
 import { SqliteQueueWriter } from './queue-writer.js';
 import { announcePublished, waitForPublish } from './wakeups.js';
+import { writeBetweenBatches } from './write-gate.js';
 
 export interface SqliteDriverOptions extends SqliteOpenOptions {
   filename: string;
@@ -92,12 +93,12 @@ export class SqliteDriver implements TransportDriver {
 
   async declareGroup(group: string, eventTypes: readonly string[]): Promise<void> {
     this.assertOpen();
-    this.writer.declareGroup(group, eventTypes);
+    await writeBetweenBatches(this.db.name, () => this.writer.declareGroup(group, eventTypes));
   }
 
   async publish(events: readonly Envelope[]): Promise<void> {
     this.assertOpen();
-    this.writer.publish(events);
+    await writeBetweenBatches(this.db.name, () => this.writer.publish(events));
   }
 
   async openQueue(options: GroupQueueOptions): Promise<GroupQueue> {
@@ -207,13 +208,15 @@ class SqliteGroupQueue implements GroupQueue {
       // After a poll, a read first: an idle consumer must not take the file's write lock from publishers.
       if (announced || this.hasWork.get({ grp: this.options.group, now })) {
         const lease = randomUUID();
-        const rows = this.claimRows.immediate({
-          grp: this.options.group,
-          now,
-          leaseUntil: now + this.options.leaseMs,
-          lease,
-          max,
-        });
+        const rows = await writeBetweenBatches(this.db.name, () =>
+          this.claimRows.immediate({
+            grp: this.options.group,
+            now,
+            leaseUntil: now + this.options.leaseMs,
+            lease,
+            max,
+          }),
+        );
         if (rows.length > 0) return rows.map((row) => toDelivery(row, lease));
       }
       announced = await waitForPublish(this.db.name, this.pollMs, signal);
@@ -222,33 +225,37 @@ class SqliteGroupQueue implements GroupQueue {
   }
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
-    this.inTransaction(deliveries, ({ id, lease }) => this.ackRow.run(id, lease));
+    await this.inTransaction(deliveries, ({ id, lease }) => this.ackRow.run(id, lease));
   }
 
   async retry(delivery: Delivery, delayMs: number, failure: Failure): Promise<void> {
     const { id, lease } = delivery.token as Token;
-    this.retryRow.run(Date.now() + delayMs, clipReason(failure.error), id, lease);
+    await writeBetweenBatches(this.db.name, () =>
+      this.retryRow.run(Date.now() + delayMs, clipReason(failure.error), id, lease),
+    );
   }
 
   async deadLetter(delivery: Delivery, reason: string): Promise<void> {
     const { id, lease } = delivery.token as Token;
-    this.db
-      .transaction(() => {
-        const row = this.takeRow.get(id, lease) as Omit<DeadLetterRow, 'position' | 'reason'> | undefined;
-        if (row) this.insertDeadLetter.run({ ...row, reason: clipReason(reason), now: Date.now() });
-      })
-      .immediate();
+    await writeBetweenBatches(this.db.name, () =>
+      this.db
+        .transaction(() => {
+          const row = this.takeRow.get(id, lease) as Omit<DeadLetterRow, 'position' | 'reason'> | undefined;
+          if (row) this.insertDeadLetter.run({ ...row, reason: clipReason(reason), now: Date.now() });
+        })
+        .immediate(),
+    );
   }
 
   async extendLeases(deliveries: readonly Delivery[]): Promise<void> {
     const until = Date.now() + this.options.leaseMs;
-    this.inTransaction(deliveries, ({ id, lease }) => this.extendRow.run(until, id, lease));
+    await this.inTransaction(deliveries, ({ id, lease }) => this.extendRow.run(until, id, lease));
   }
 
   async release(deliveries: readonly Delivery[], options: { countAttempt: boolean }): Promise<void> {
     const now = Date.now();
     const uncount = options.countAttempt ? 0 : 1;
-    this.inTransaction(deliveries, ({ id, lease }) => this.releaseRow.run(now, uncount, id, lease));
+    await this.inTransaction(deliveries, ({ id, lease }) => this.releaseRow.run(now, uncount, id, lease));
     announcePublished(this.db.name);
   }
 
@@ -258,13 +265,16 @@ class SqliteGroupQueue implements GroupQueue {
   }
 
   /** One transaction for the whole batch: one commit (and one fsync) however many rows. */
-  private inTransaction(deliveries: readonly Delivery[], apply: (token: Token) => unknown): void {
-    if (deliveries.length === 0 || !this.db.open) return;
-    this.db
-      .transaction(() => {
-        for (const delivery of deliveries) apply(delivery.token as Token);
-      })
-      .immediate();
+  private async inTransaction(deliveries: readonly Delivery[], apply: (token: Token) => unknown): Promise<void> {
+    if (deliveries.length === 0) return;
+    await writeBetweenBatches(this.db.name, () => {
+      if (!this.db.open) return;
+      this.db
+        .transaction(() => {
+          for (const delivery of deliveries) apply(delivery.token as Token);
+        })
+        .immediate();
+    });
   }
 }
 
@@ -324,33 +334,39 @@ class SqliteDeadLetters implements DeadLetterQueue {
   }
 
   async replay(group: string, eventId: string): Promise<void> {
-    this.db
-      .transaction(() => {
-        const row = this.one.get(group, eventId) as DeadLetterRow | undefined;
-        if (!row) throw new DeadLetterNotFoundError(group, eventId);
-        this.requeue.run({ ...row, now: Date.now() });
-        this.removeOne.run(group, eventId);
-      })
-      .immediate();
+    await writeBetweenBatches(this.db.name, () =>
+      this.db
+        .transaction(() => {
+          const row = this.one.get(group, eventId) as DeadLetterRow | undefined;
+          if (!row) throw new DeadLetterNotFoundError(group, eventId);
+          this.requeue.run({ ...row, now: Date.now() });
+          this.removeOne.run(group, eventId);
+        })
+        .immediate(),
+    );
     this.announce();
   }
 
   async replayAll(group: string): Promise<number> {
-    const replayed = this.db
-      .transaction(() => {
-        const rows = this.all.all(group) as DeadLetterRow[];
-        const now = Date.now();
-        for (const row of rows) this.requeue.run({ ...row, now });
-        this.removeAll.run(group);
-        return rows.length;
-      })
-      .immediate();
+    const replayed = await writeBetweenBatches(this.db.name, () =>
+      this.db
+        .transaction(() => {
+          const rows = this.all.all(group) as DeadLetterRow[];
+          const now = Date.now();
+          for (const row of rows) this.requeue.run({ ...row, now });
+          this.removeAll.run(group);
+          return rows.length;
+        })
+        .immediate(),
+    );
     this.announce();
     return replayed;
   }
 
   async purge(group: string, eventId?: string): Promise<number> {
-    const result = eventId === undefined ? this.removeAll.run(group) : this.removeOne.run(group, eventId);
+    const result = await writeBetweenBatches(this.db.name, () =>
+      eventId === undefined ? this.removeAll.run(group) : this.removeOne.run(group, eventId),
+    );
     return result.changes;
   }
 
