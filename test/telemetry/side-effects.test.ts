@@ -26,10 +26,15 @@ if (await requireServer('Redis', REDIS_PORT)) {
   transports.push(['redis', () => namespaces.fresh().url, undefined]);
 }
 
-/** Email gives up after three quick attempts, so a dead letter comes within a second. */
+/**
+ * Email gives up after three attempts, so a dead letter comes within a few seconds. The delays
+ * are long enough for the API to be seen answering `retrying` in between: with full jitter, a
+ * ceiling of 20-50 ms (as this once was) left windows a poll under load could miss entirely.
+ */
 const quickEmail: ServiceModule = {
   ...emailModule,
-  create: (context) => createEmailService(context, { maxAttempts: 3, backoff: { initialDelayMs: 20, maxDelayMs: 50 } }),
+  create: (context) =>
+    createEmailService(context, { maxAttempts: 3, backoff: { initialDelayMs: 2_000, maxDelayMs: 2_000 } }),
 };
 const modules = ALL_MODULES.map((module) => (module.name === 'email' ? quickEmail : module));
 
