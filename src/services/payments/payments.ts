@@ -110,10 +110,11 @@ export class Payments {
           );
           return answer;
         }
-        return this.authorize(principal, idempotencyKey, claim.resourceId, request);
+        if (!row) throw new Error(`payment ${claim.resourceId} vanished between claim and authorization`);
+        return this.authorize(principal, idempotencyKey, row.id, row.gateway_key, request);
       }
       case 'new':
-        return this.authorize(principal, idempotencyKey, paymentId, request);
+        return this.authorize(principal, idempotencyKey, paymentId, gatewayKey, request);
     }
   }
 
@@ -232,7 +233,7 @@ export class Payments {
           failureCode: 'gateway_timeout',
           failureMessage: 'The payment gateway did not receive the charge in time; nothing was charged.',
         };
-    const final = await this.settle(row, settlement, (tx, answer) =>
+    const final = await this.settle(row.id, settlement, (tx, answer) =>
       this.keys.completeForResource(tx, row.id, answer.status, answer.body),
     );
     if (!final) return 'unchanged';
@@ -248,16 +249,15 @@ export class Payments {
     principal: Principal,
     idempotencyKey: string,
     paymentId: string,
+    gatewayKey: string,
     request: CreatePayment,
   ): Promise<Answer> {
     const { accountId } = principal;
     trace.getActiveSpan()?.setAttributes({ 'payment.id': paymentId, 'account.id': accountId });
-    const row = await store.get(this.db, paymentId);
-    if (!row) throw new Error(`payment ${paymentId} vanished between claim and authorization`);
     let authorization: Authorization;
     try {
       authorization = await this.options.gateway.authorize({
-        idempotencyKey: row.gateway_key,
+        idempotencyKey: gatewayKey,
         amount: request.amount,
         currency: request.currency,
         card: request.card,
@@ -299,12 +299,15 @@ export class Payments {
             failureMessage: authorization.message,
             brand: charge.card.brand,
           };
-    const final = await this.settle(row, settlement, (tx, answer) =>
+    const final = await this.settle(paymentId, settlement, (tx, answer) =>
       this.keys.complete(tx, accountId, idempotencyKey, answer.status, answer.body),
     );
-    if (final) await this.options.dispatch.after([final.event]);
+    if (final) {
+      await this.options.dispatch.after([final.event]);
+      return final.answer;
+    }
     // Someone (the reconciler) settled it while the gateway answered: report what was stored.
-    const current = final?.row ?? (await store.get(this.db, paymentId));
+    const current = await store.get(this.db, paymentId);
     if (!current) throw new Error(`payment ${paymentId} vanished after authorization`);
     return this.answerFor(this.db, current);
   }
@@ -314,17 +317,18 @@ export class Payments {
    * answer. Returns the settled row, or undefined if it was no longer processing.
    */
   private settle(
-    row: PaymentRow,
+    paymentId: string,
     settlement: Settlement,
     alsoInside: (tx: SqlExecutor, answer: Answer) => Promise<void>,
-  ): Promise<{ row: PaymentRow; event: Envelope } | undefined> {
+  ): Promise<{ row: PaymentRow; event: Envelope; answer: Answer } | undefined> {
     return this.db.transaction(async (tx) => {
-      if (!(await store.settle(tx, row.id, settlement, newEventId()))) return undefined;
-      const settled = (await store.get(tx, row.id)) as PaymentRow;
+      if (!(await store.settle(tx, paymentId, settlement, newEventId()))) return undefined;
+      const settled = (await store.get(tx, paymentId)) as PaymentRow;
       const event = paymentEvent(settled);
       await this.options.dispatch.within(tx, [event]);
-      await alsoInside(tx, await this.answerFor(tx, settled));
-      return { row: settled, event };
+      const answer = await this.answerFor(tx, settled);
+      await alsoInside(tx, answer);
+      return { row: settled, event, answer };
     });
   }
 
