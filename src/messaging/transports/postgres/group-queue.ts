@@ -8,6 +8,12 @@ import type { Wakeups } from './wakeups.js';
 /** When a concurrent claim holds this claim's candidates back, it commits within a few milliseconds. */
 const CONTENDED_RETRY_MS = 5;
 
+interface PendingAck {
+  deliveries: readonly Delivery[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 interface Token {
   /** bigint, kept as pg returns it: a string. */
   id: string;
@@ -43,11 +49,15 @@ export class PostgresGroupQueue implements GroupQueue {
   private readonly names: Record<keyof QueueSql, string>;
   /** The wake-up generation before the last claim, when that claim came back short. */
   private drained: number | undefined;
+  /** Acks waiting to ride with the claim that is about to be sent. */
+  private readonly acks: PendingAck[] = [];
+  private yielding = false;
 
   constructor(private readonly options: PostgresGroupQueueOptions) {
     const prefix = `syncopate-${options.schema}`;
     this.names = {
       claim: `${prefix}-claim`,
+      ackAndClaim: `${prefix}-ack-and-claim`,
       ack: `${prefix}-ack`,
       retry: `${prefix}-retry`,
       deadLetter: `${prefix}-dead-letter`,
@@ -60,14 +70,25 @@ export class PostgresGroupQueue implements GroupQueue {
     const { group, leaseMs, wakeups, pollMs } = this.options;
     const closing = this.closing.signal;
     const stopped = () => signal.aborted || closing.aborted;
+    // Let the handlers just dispatched run first: the acks they send meanwhile ride with the claim.
+    this.yielding = true;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.yielding = false;
+    let acks = this.acks.splice(0);
     // A short batch took everything claimable in its snapshot: unless something woke us since,
     // the next look would come back empty, so wait first and save the round trip.
-    if (this.drained !== undefined) await wakeups.wait(this.drained, pollMs, signal, closing);
+    if (this.drained !== undefined && wakeups.generation === this.drained) {
+      // No claim goes out until something wakes us: the acks cannot wait for it.
+      this.sendAcks(acks);
+      acks = [];
+      await wakeups.wait(this.drained, pollMs, signal, closing);
+    }
     this.drained = undefined;
     while (!stopped()) {
       const seen = wakeups.generation;
       const lease = randomUUID();
-      const { rows } = await this.run<ClaimRow>('claim', [group, max, leaseMs, lease]);
+      const { rows } = await this.claimWith(acks, [group, max, leaseMs, lease]);
+      acks = [];
       const first = rows[0];
       if (first && first.id !== null) {
         if (rows.length < max) this.drained = seen;
@@ -76,14 +97,52 @@ export class PostgresGroupQueue implements GroupQueue {
       const waitMs = first?.contended ? CONTENDED_RETRY_MS : Math.min(pollMs, Math.max(1, first?.due_in_ms ?? pollMs));
       await wakeups.wait(seen, Math.ceil(waitMs), signal, closing);
     }
+    this.sendAcks(acks);
     return [];
   }
 
-  async ack(deliveries: readonly Delivery[]): Promise<void> {
-    if (deliveries.length === 0) return;
-    const { rows } = await this.run<{ unblocked: boolean }>('ack', this.tokens(deliveries));
-    // A later same-key row was held back by the acked one: it is claimable now, not at the next poll.
-    if (rows[0]?.unblocked) this.options.wakeups.announce();
+  /**
+   * An ack that comes while a claim is about to go out (the runner acks what it just handled while
+   * the claim yields) is deleted by that claim's statement: under a steady flow, acks cost no
+   * round trip of their own. Any other ack goes at once.
+   */
+  ack(deliveries: readonly Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const pending = { deliveries, resolve, reject };
+      if (this.yielding) this.acks.push(pending);
+      else this.sendAcks([pending]);
+    });
+  }
+
+  private sendAcks(batch: PendingAck[]): void {
+    if (batch.length === 0) return;
+    this.run<{ unblocked: boolean }>('ack', this.tokens(batch.flatMap((entry) => entry.deliveries))).then(
+      ({ rows }) => {
+        // A later same-key row was held back by the acked one: it is claimable now, not at the next poll.
+        if (rows[0]?.unblocked) this.options.wakeups.announce();
+        for (const entry of batch) entry.resolve();
+      },
+      (error: unknown) => {
+        for (const entry of batch) entry.reject(error);
+      },
+    );
+  }
+
+  /** The claim, with the acks in hand deleted by the same statement; they settle with it. */
+  private async claimWith(acks: PendingAck[], claim: unknown[]): Promise<pg.QueryResult<ClaimRow>> {
+    if (acks.length === 0) return this.run<ClaimRow>('claim', claim);
+    const [, ids, leases] = this.tokens(acks.flatMap((entry) => entry.deliveries));
+    let result: pg.QueryResult<ClaimRow>;
+    try {
+      result = await this.run<ClaimRow>('ackAndClaim', [...claim, ids, leases]);
+    } catch (error) {
+      // The statement changed nothing: the acks go again on their own; the claim's error is the runner's.
+      this.sendAcks(acks);
+      throw error;
+    }
+    for (const entry of acks) entry.resolve();
+    return result;
   }
 
   async retry(delivery: Delivery, delayMs: number, failure: Failure): Promise<void> {
@@ -119,6 +178,7 @@ export class PostgresGroupQueue implements GroupQueue {
 
   async close(): Promise<void> {
     this.closing.abort();
+    this.sendAcks(this.acks.splice(0));
     this.options.onClose();
   }
 

@@ -7,6 +7,7 @@ import { quoted } from './schema.js';
  */
 export interface QueueSql {
   claim: string;
+  ackAndClaim: string;
   ack: string;
   retry: string;
   deadLetter: string;
@@ -29,36 +30,13 @@ export function queueSql(schema: string): QueueSql {
      * When nothing is claimed, one row says how long until the group's next row becomes visible
      * (a retry coming due, a lease lapsing) and whether a concurrent claim held candidates back.
      */
-    claim: `
-WITH candidates AS (
-  SELECT d.id, d.okey FROM ${s}.deliveries d
-  WHERE d.grp = $1 AND d.visible_at <= now()
-    AND (d.okey IS NULL OR NOT EXISTS (
-      SELECT 1 FROM ${s}.deliveries e
-      WHERE e.grp = $1 AND e.okey = d.okey AND e.id < d.id AND e.visible_at > now()))
-  ORDER BY d.id
-  LIMIT $2
-  FOR NO KEY UPDATE SKIP LOCKED
-), claimable AS (
-  SELECT c.id FROM candidates c
-  WHERE c.okey IS NULL OR NOT EXISTS (
-    SELECT 1 FROM ${s}.deliveries e
-    WHERE e.grp = $1 AND e.okey = c.okey AND e.id < c.id AND e.id NOT IN (SELECT id FROM candidates))
-), leased AS (
-  UPDATE ${s}.deliveries d
-  SET attempts = d.attempts + 1, visible_at = now() + $3 * interval '1 millisecond', lease = $4,
-      first_attempt_at = coalesce(d.first_attempt_at, now()), last_attempt_at = now()
-  WHERE d.grp = $1 AND d.id = ANY (ARRAY(SELECT id FROM claimable))
-  RETURNING d.id, d.event_id, d.okey, d.body, d.attempts, extract(epoch FROM d.first_attempt_at) * 1000 AS first_attempt_ms
-)
-SELECT id, event_id, okey, body, attempts, first_attempt_ms::float8, NULL::float8 AS due_in_ms, false AS contended
-FROM leased
-UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, NULL,
-  (SELECT extract(epoch FROM min(visible_at) - now()) * 1000 FROM ${s}.deliveries
-   WHERE grp = $1 AND visible_at > now())::float8,
-  EXISTS (SELECT 1 FROM candidates)
-WHERE NOT EXISTS (SELECT 1 FROM leased)`,
+    claim: claimSql(s, false),
+    /*
+     * The claim with acks riding along: $5 ids, $6 leases are acknowledged (deleted) in the same
+     * statement, one round trip for both. The acked rows count as gone for the claim, so a later
+     * same-key row they held back is claimed at once.
+     */
+    ackAndClaim: claimSql(s, true),
     /*
      * $1 group, $2 ids, $3 leases. Says whether a later same-key row was waiting behind an acked
      * one: then a consumer should look again now rather than at its next poll.
@@ -98,4 +76,46 @@ WHERE ${byTokens}`,
 UPDATE ${s}.deliveries d SET visible_at = now(), lease = NULL, attempts = d.attempts - $4
 WHERE ${byTokens}`,
   };
+}
+
+function claimSql(s: string, withAcks: boolean): string {
+  const acked = withAcks
+    ? `acked AS (
+  DELETE FROM ${s}.deliveries d
+  WHERE d.grp = $1 AND d.id = ANY ($5::bigint[]) AND (d.id, d.lease) IN (SELECT * FROM unnest($5::bigint[], $6::uuid[]))
+  RETURNING d.id
+), `
+    : '';
+  // The acked rows are still in this statement's snapshot: they must neither be candidates nor hold others back.
+  const notAcked = (column: string) => (withAcks ? ` AND ${column} <> ALL ($5::bigint[])` : '');
+  return `
+WITH ${acked}candidates AS (
+  SELECT d.id, d.okey FROM ${s}.deliveries d
+  WHERE d.grp = $1 AND d.visible_at <= now()${notAcked('d.id')}
+    AND (d.okey IS NULL OR NOT EXISTS (
+      SELECT 1 FROM ${s}.deliveries e
+      WHERE e.grp = $1 AND e.okey = d.okey AND e.id < d.id AND e.visible_at > now()${notAcked('e.id')}))
+  ORDER BY d.id
+  LIMIT $2
+  FOR NO KEY UPDATE SKIP LOCKED
+), claimable AS (
+  SELECT c.id FROM candidates c
+  WHERE c.okey IS NULL OR NOT EXISTS (
+    SELECT 1 FROM ${s}.deliveries e
+    WHERE e.grp = $1 AND e.okey = c.okey AND e.id < c.id AND e.id NOT IN (SELECT id FROM candidates)${notAcked('e.id')})
+), leased AS (
+  UPDATE ${s}.deliveries d
+  SET attempts = d.attempts + 1, visible_at = now() + $3 * interval '1 millisecond', lease = $4,
+      first_attempt_at = coalesce(d.first_attempt_at, now()), last_attempt_at = now()
+  WHERE d.grp = $1 AND d.id = ANY (ARRAY(SELECT id FROM claimable))
+  RETURNING d.id, d.event_id, d.okey, d.body, d.attempts, extract(epoch FROM d.first_attempt_at) * 1000 AS first_attempt_ms
+)
+SELECT id, event_id, okey, body, attempts, first_attempt_ms::float8, NULL::float8 AS due_in_ms, false AS contended
+FROM leased
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL,
+  (SELECT extract(epoch FROM min(visible_at) - now()) * 1000 FROM ${s}.deliveries
+   WHERE grp = $1 AND visible_at > now()${notAcked('id')})::float8,
+  EXISTS (SELECT 1 FROM candidates)
+WHERE NOT EXISTS (SELECT 1 FROM leased)`;
 }
