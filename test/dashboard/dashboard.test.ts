@@ -119,6 +119,10 @@ describe.skipIf(!haveBrowser)('the dashboard, in a real browser against the runn
     await expect.poll(() => sequence.locator('[data-kind="response"]').count()).toBeGreaterThanOrEqual(2);
     expect(await sequence.locator('[data-kind="note"]').count()).toBeGreaterThanOrEqual(1);
     expect(await sequence.locator('[data-kind="publish"]').count()).toBeGreaterThanOrEqual(1);
+    // On the embedded transport no relay publishes: the payment's commit put the event on the queue.
+    expect(await sequence.locator('[data-kind="publish"]').first().textContent()).toContain(
+      'payment.succeeded queued by the same commit',
+    );
     expect(await sequence.locator('[data-group="email"][data-outcome="ack"]').count()).toBe(1);
     await effectDone('analytics');
     expect(await sequence.textContent()).toContain('201 succeeded');

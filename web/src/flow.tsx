@@ -33,6 +33,12 @@ const attr = (span: SpanRecord, name: string) => span.attributes[name];
 /** Turns a payment's spans into the steps of its sequence diagram, in time order. */
 export function stepsOf(spans: readonly SpanRecord[]): Step[] {
   const steps: Step[] = [];
+  // Events a relay published (a `send` span); the others were written on the queue by their commit.
+  const sent = new Set(
+    spans
+      .filter((span) => span.kind === 'producer' && attr(span, 'messaging.operation.type') === 'send')
+      .map((span) => String(attr(span, 'messaging.message.id'))),
+  );
   for (const span of spans) {
     const end = span.startMs + span.durationMs;
     const route = String(attr(span, 'http.route') ?? '');
@@ -81,10 +87,21 @@ export function stepsOf(spans: readonly SpanRecord[]): Step[] {
         at: span.startMs,
         from: 'payments',
         to: 'payments',
-        label: `commit: payment + ${type} (outbox)`,
+        label: `commit: payment + ${type}`,
         kind: 'note',
         tone: 'neutral',
       });
+      if (!sent.has(String(attr(span, 'messaging.message.id')))) {
+        steps.push({
+          id: `${span.spanId}:queued`,
+          at: end,
+          from: 'payments',
+          to: 'queue',
+          label: `${type} queued by the same commit`,
+          kind: 'publish',
+          tone: 'neutral',
+        });
+      }
     } else if (span.kind === 'producer' && operation === 'send') {
       steps.push({
         id: span.spanId,
