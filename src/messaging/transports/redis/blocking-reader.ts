@@ -10,9 +10,6 @@ export interface BlockingReaderOptions {
   control: Redis;
 }
 
-/** Sends commands on the reader's connection just ahead of a read; they must not block. */
-export type RideAlong = (connection: Redis) => void;
-
 /**
  * One consumer's XREADGROUP … BLOCK, on a connection of its own: a blocked read holds its
  * connection, so publishes and lease renewals must not share it. An aborted wait is ended at
@@ -41,43 +38,33 @@ export class BlockingReader {
   }
 
   /**
-   * New entries for this consumer, waiting up to `blockMs` for the first one. `rideAlong` commands
-   * (acks) run before the read and leave in the same socket write: no round trip of their own.
-   * After a dropped connection ioredis resends what was unanswered, the read included.
+   * New entries for this consumer, waiting up to `blockMs` for the first one. After a dropped
+   * connection ioredis resends what was unanswered, the read included.
    */
-  async read(count: number, blockMs: number, signal: AbortSignal, rideAlong?: RideAlong): Promise<RawEntry[]> {
+  async read(count: number, blockMs: number, signal: AbortSignal): Promise<RawEntry[]> {
     this.watch(signal);
     if (signal.aborted) return [];
     const connection = this.connection;
-    // Commands written while corked go out in one writev when uncorked.
-    const socket = connection.status === 'ready' ? connection.stream : undefined;
-    socket?.cork();
-    let reply: Promise<unknown>;
-    try {
-      rideAlong?.(connection);
-      if (this.clientId === undefined) {
-        connection.call('CLIENT', ['ID']).then(
-          (id) => {
-            this.clientId = Number(id);
-          },
-          () => {},
-        );
-      }
-      reply = connection.call('XREADGROUP', [
-        'GROUP',
-        this.options.group,
-        this.options.consumer,
-        'COUNT',
-        count,
-        'BLOCK',
-        Math.max(1, Math.round(blockMs)),
-        'STREAMS',
-        this.options.stream,
-        '>',
-      ]);
-    } finally {
-      socket?.uncork();
+    if (this.clientId === undefined) {
+      connection.call('CLIENT', ['ID']).then(
+        (id) => {
+          this.clientId = Number(id);
+        },
+        () => {},
+      );
     }
+    const reply = connection.call('XREADGROUP', [
+      'GROUP',
+      this.options.group,
+      this.options.consumer,
+      'COUNT',
+      count,
+      'BLOCK',
+      Math.max(1, Math.round(blockMs)),
+      'STREAMS',
+      this.options.stream,
+      '>',
+    ]);
     this.reading = true;
     try {
       return entriesOf(await reply);

@@ -9,17 +9,11 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  /** `fallback` runs the script's text when the server has not cached it: a connection that is not blocked. */
-  run(
-    redis: Redis,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-    fallback: Redis = redis,
-  ): Promise<unknown> {
+  run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     return redis.call('EVALSHA', [this.sha, keys.length, ...keys, ...args]).catch((error: unknown) => {
       // After a server restart or SCRIPT FLUSH; EVAL caches it again for the next call.
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return fallback.call('EVAL', [this.source, keys.length, ...keys, ...args]);
+      return redis.call('EVAL', [this.source, keys.length, ...keys, ...args]);
     });
   }
 }
