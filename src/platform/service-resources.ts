@@ -40,8 +40,10 @@ export class ServiceResources {
     const queueFile = sqliteFileOf(this.parts.config.TRANSPORT_URL);
     if (options?.publishesEvents && queueFile && !this.parts.config.DATABASE_URL) {
       // One SqliteDatabase per file in a process: services beside the queue share it.
-      this.queueFileDatabase ??= new SqliteDatabase(queueFile);
-      this.databases.push(this.queueFileDatabase);
+      if (!this.queueFileDatabase) {
+        this.queueFileDatabase = new SqliteDatabase(queueFile);
+        this.databases.push(this.queueFileDatabase);
+      }
       await migrate(this.queueFileDatabase, service, migrations);
       return this.queueFileDatabase;
     }
@@ -77,7 +79,7 @@ export class ServiceResources {
 
   /** Resolves when every database answers a query; rejects with the first that does not. */
   async ping(): Promise<void> {
-    await Promise.all([...new Set(this.databases)].map((db) => db.get('SELECT 1 AS ok')));
+    await Promise.all(this.databases.map((db) => db.get('SELECT 1 AS ok')));
   }
 
   get relaysRunning(): boolean {
@@ -92,7 +94,7 @@ export class ServiceResources {
   /** Relays first (they publish to the transport), then the databases. */
   async close(): Promise<void> {
     await Promise.all(this.relays.map(({ relay }) => relay.stop()));
-    await Promise.all([...new Set(this.databases)].map((db) => db.close()));
+    await Promise.all(this.databases.map((db) => db.close()));
   }
 }
 
