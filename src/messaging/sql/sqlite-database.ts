@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { Database, Statement } from 'better-sqlite3';
 import { openSqlite, type SqliteOpenOptions } from '../transports/sqlite/database.js';
 import { holdWriteLock } from '../transports/sqlite/write-gate.js';
@@ -74,7 +75,9 @@ export class SqliteDatabase implements SqlDatabase {
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const queue = options.durable === false ? this.pending.relaxed : this.pending.durable;
-      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      // The batch runs in the async context of whoever scheduled it; each unit's work must run in
+      // its own caller's (the active span, for one: else a payment's event joins another's trace).
+      queue.push({ work: AsyncResource.bind(work), resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => void this.flush());
