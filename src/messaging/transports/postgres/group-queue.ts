@@ -7,6 +7,8 @@ import type { Wakeups } from './wakeups.js';
 
 /** When a concurrent claim holds this claim's candidates back, it commits within a few milliseconds. */
 const CONTENDED_RETRY_MS = 5;
+/** How long acks wait for a claim to ride with before they go on their own. */
+const ACK_HOLD_MS = 2;
 
 interface PendingAck {
   deliveries: readonly Delivery[];
@@ -51,7 +53,7 @@ export class PostgresGroupQueue implements GroupQueue {
   private drained: number | undefined;
   /** Acks waiting to ride with the claim that is about to be sent. */
   private readonly acks: PendingAck[] = [];
-  private yielding = false;
+  private holdingAcks = false;
 
   constructor(private readonly options: PostgresGroupQueueOptions) {
     const prefix = `syncopate-${options.schema}`;
@@ -70,19 +72,20 @@ export class PostgresGroupQueue implements GroupQueue {
     const { group, leaseMs, wakeups, pollMs } = this.options;
     const closing = this.closing.signal;
     const stopped = () => signal.aborted || closing.aborted;
-    // Let the handlers just dispatched run first: the acks they send meanwhile ride with the claim.
-    this.yielding = true;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.yielding = false;
-    let acks = this.acks.splice(0);
     // A short batch took everything claimable in its snapshot: unless something woke us since,
-    // the next look would come back empty, so wait first and save the round trip.
+    // the next look would come back empty, so wait first and save the round trip. The acks of the
+    // handlers just dispatched wait a little with us, to ride with the claim a wake-up brings.
+    this.holdingAcks = true;
     if (this.drained !== undefined && wakeups.generation === this.drained) {
-      // No claim goes out until something wakes us: the acks cannot wait for it.
-      this.sendAcks(acks);
-      acks = [];
-      await wakeups.wait(this.drained, pollMs, signal, closing);
+      await wakeups.wait(this.drained, ACK_HOLD_MS, signal, closing);
+      if (wakeups.generation === this.drained) {
+        this.holdingAcks = false;
+        this.sendAcks(this.acks.splice(0));
+        await wakeups.wait(this.drained, pollMs, signal, closing);
+      }
     }
+    this.holdingAcks = false;
+    let acks = this.acks.splice(0);
     this.drained = undefined;
     while (!stopped()) {
       const seen = wakeups.generation;
@@ -110,7 +113,7 @@ export class PostgresGroupQueue implements GroupQueue {
     if (deliveries.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const pending = { deliveries, resolve, reject };
-      if (this.yielding) this.acks.push(pending);
+      if (this.holdingAcks) this.acks.push(pending);
       else this.sendAcks([pending]);
     });
   }
