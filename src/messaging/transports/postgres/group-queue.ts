@@ -51,7 +51,7 @@ export class PostgresGroupQueue implements GroupQueue {
   private readonly names: Record<keyof QueueSql, string>;
   /** The wake-up generation before the last claim, when that claim came back short. */
   private drained: number | undefined;
-  /** Acks waiting to ride with the claim that is about to be sent. */
+  /** Acks waiting to ride with the next claim, while the consumer waits for a wake-up. */
   private readonly acks: PendingAck[] = [];
   private holdingAcks = false;
 
@@ -105,8 +105,8 @@ export class PostgresGroupQueue implements GroupQueue {
   }
 
   /**
-   * An ack that comes while a claim is about to go out (the runner acks what it just handled while
-   * the claim yields) is deleted by that claim's statement: under a steady flow, acks cost no
+   * An ack that comes while the consumer waits for a wake-up (the runner acks what it just handled
+   * while the claim waits) is deleted by the next claim's statement: under a steady flow, acks cost no
    * round trip of their own. Any other ack goes at once.
    */
   ack(deliveries: readonly Delivery[]): Promise<void> {
