@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Api, Json } from './api.js';
+import { ScrollRegion } from './scroll-region.js';
 
 interface Report {
   id: string;
@@ -67,8 +68,7 @@ export function AnalyticsPanel(props: { api: Api; payments: number }) {
       <div class="two">
         <div>
           <h3>Summary</h3>
-          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard */}
-          <section class="table-scroll" tabIndex={0} aria-label="Analytics summary (scrolls)">
+          <ScrollRegion label="Analytics summary">
             <table>
               <thead>
                 <tr>
@@ -98,7 +98,7 @@ export function AnalyticsPanel(props: { api: Api; payments: number }) {
                 ))}
               </tbody>
             </table>
-          </section>
+          </ScrollRegion>
           <button type="button" class="small" onClick={() => void refresh()}>
             Refresh
           </button>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Api, FaultRow } from './api.js';
+import { ScrollRegion } from './scroll-region.js';
 
 export function FaultsPanel(props: { api: Api; faults: FaultRow[]; onChange(rows: FaultRow[]): void }) {
   const [error, setError] = useState<string | undefined>();
@@ -20,8 +21,7 @@ export function FaultsPanel(props: { api: Api; faults: FaultRow[]; onChange(rows
           {error}
         </p>
       )}
-      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard */}
-      <section class="table-scroll" tabIndex={0} aria-label="Fault knobs (scrolls)">
+      <ScrollRegion label="Fault knobs">
         <table class="faults">
           <thead>
             <tr>
@@ -37,7 +37,7 @@ export function FaultsPanel(props: { api: Api; faults: FaultRow[]; onChange(rows
             ))}
           </tbody>
         </table>
-      </section>
+      </ScrollRegion>
     </section>
   );
 }

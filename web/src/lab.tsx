@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { formatMs } from './api.js';
+import { ScrollRegion } from './scroll-region.js';
 
 interface Verdict {
   aspect: string;
@@ -102,8 +103,7 @@ export function LabResults(props: { available: boolean }) {
               the full report with its charts
             </a>
           </p>
-          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard */}
-          <section class="table-scroll" tabIndex={0} aria-label="Verdicts (scrolls)">
+          <ScrollRegion label="Verdicts">
             <table class="verdicts">
               <thead>
                 <tr>
@@ -126,7 +126,7 @@ export function LabResults(props: { available: boolean }) {
                 ))}
               </tbody>
             </table>
-          </section>
+          </ScrollRegion>
           <div class="charts">
             {top && (
               <BarChart

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { type Api, formatMs, type QueueRow } from './api.js';
 import { DeadLetters } from './dead-letters.js';
+import { ScrollRegion } from './scroll-region.js';
 
 export function QueuesPanel(props: { api: Api; queues: QueueRow[] }) {
   const [group, setGroup] = useState<string | undefined>();
@@ -8,8 +9,7 @@ export function QueuesPanel(props: { api: Api; queues: QueueRow[] }) {
   return (
     <section id="queues" class="panel wide" aria-labelledby="queues-title">
       <h2 id="queues-title">Queues</h2>
-      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard */}
-      <section class="table-scroll" tabIndex={0} aria-label="Queue figures (scrolls)">
+      <ScrollRegion label="Queue figures">
         <table class="queues" data-testid="queues">
           <thead>
             <tr>
@@ -54,7 +54,7 @@ export function QueuesPanel(props: { api: Api; queues: QueueRow[] }) {
             ))}
           </tbody>
         </table>
-      </section>
+      </ScrollRegion>
       <p class="muted small-print">
         Waiting, delayed, in flight, dead-lettered and lag are the queue's; handled and retries count this process's
         consumers since it started.

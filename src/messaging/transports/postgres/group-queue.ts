@@ -75,17 +75,18 @@ export class PostgresGroupQueue implements GroupQueue {
     // A short batch took everything claimable in its snapshot: unless something woke us since,
     // the next look would come back empty, so wait first and save the round trip. The acks of the
     // handlers just dispatched wait a little with us, to ride with the claim a wake-up brings.
-    this.holdingAcks = true;
+    let acks: PendingAck[] = [];
     if (this.drained !== undefined && wakeups.generation === this.drained) {
+      this.holdingAcks = true;
       await wakeups.wait(this.drained, ACK_HOLD_MS, signal, closing);
+      this.holdingAcks = false;
+      acks = this.acks.splice(0);
       if (wakeups.generation === this.drained) {
-        this.holdingAcks = false;
-        this.sendAcks(this.acks.splice(0));
+        this.sendAcks(acks);
+        acks = [];
         await wakeups.wait(this.drained, pollMs, signal, closing);
       }
     }
-    this.holdingAcks = false;
-    let acks = this.acks.splice(0);
     this.drained = undefined;
     while (!stopped()) {
       const seen = wakeups.generation;
