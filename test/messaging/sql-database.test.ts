@@ -126,6 +126,28 @@ describe.each(engines)('SqlDatabase on %s', (_name, available, open) => {
   });
 });
 
+describe('SqlDatabase on sqlite: sync level per commit', () => {
+  it('commits a relaxed batch without the fsync, and a durable one (and a write outside a transaction) with it', async () => {
+    const [, , open] = engines[0] ?? [];
+    if (!open) throw new Error('no sqlite engine');
+    const db = await open();
+    await migrate(db, 'test', MIGRATIONS);
+    const level = (tx: Pick<SqlDatabase, 'get'>) =>
+      tx.get<{ synchronous: number }>('PRAGMA synchronous').then((row) => row?.synchronous);
+    const FULL = 2;
+    const NORMAL = 1;
+    const durable = () => db.transaction((tx) => level(tx));
+    const relaxed = () => db.transaction((tx) => level(tx), { durable: false });
+    expect(await Promise.all([relaxed(), durable()])).toEqual([NORMAL, FULL]);
+    expect(await relaxed()).toBe(NORMAL);
+    expect(await relaxed()).toBe(NORMAL);
+    await db.run('INSERT INTO seq (label) VALUES (?)', ['outside']);
+    expect(await level(db)).toBe(FULL);
+    expect(await durable()).toBe(FULL);
+    await db.close();
+  });
+});
+
 describe.skipIf(!pgAvailable)('migrations on postgres, from processes starting together', () => {
   it('five connections migrating one fresh schema at once: each migration applied once, no collision', async () => {
     const schema = `t_sql_race_${randomBytes(4).toString('hex')}`;

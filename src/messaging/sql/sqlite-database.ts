@@ -31,6 +31,8 @@ export class SqliteDatabase implements SqlDatabase {
   /** Durable and relaxed transactions commit in separate batches: the sync level is per commit. */
   private readonly pending = { durable: [] as Unit[], relaxed: [] as Unit[] };
   private readonly synchronous: 'FULL' | 'NORMAL';
+  /** The connection's sync level now: switched only when a commit needs the other one. */
+  private level: 'FULL' | 'NORMAL';
   private flushing: Promise<void> | undefined;
   private scheduled = false;
   private controlStatements: Record<'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit', Statement> | undefined;
@@ -39,6 +41,7 @@ export class SqliteDatabase implements SqlDatabase {
     this.raw = openSqlite(file, options);
     this.location = this.raw.name;
     this.synchronous = options.synchronous === 'normal' ? 'NORMAL' : 'FULL';
+    this.level = this.synchronous;
     const execute = this.statement.bind(this);
     this.direct = {
       dialect: 'sqlite',
@@ -69,6 +72,7 @@ export class SqliteDatabase implements SqlDatabase {
 
   async run(sql: string, params?: SqlParams): Promise<{ changes: number }> {
     await this.idle();
+    this.syncLevel(this.synchronous);
     return this.direct.run(sql, params);
   }
 
@@ -77,7 +81,14 @@ export class SqliteDatabase implements SqlDatabase {
       const queue = options.durable === false ? this.pending.relaxed : this.pending.durable;
       // The batch runs in the async context of whoever scheduled it; each unit's work must run in
       // its own caller's (the active span, for one: else a payment's event joins another's trace).
-      queue.push({ work: AsyncResource.bind(work), resolve: resolve as (value: unknown) => void, reject });
+      // A plain AsyncResource, not AsyncResource.bind: on Node 20 bind costs ~12 µs a call (it
+      // defines a deprecated property), the resource ~0.2 µs.
+      const context = new AsyncResource('SqliteTransaction');
+      queue.push({
+        work: (tx) => context.runInAsyncScope(work, null, tx),
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => void this.flush());
@@ -110,11 +121,13 @@ export class SqliteDatabase implements SqlDatabase {
     const durable = this.pending.durable.splice(0);
     this.flushing = (async () => {
       if (relaxed.length > 0) {
-        this.raw.pragma('synchronous = NORMAL');
+        this.syncLevel('NORMAL');
         await this.commit(relaxed);
-        this.raw.pragma(`synchronous = ${this.synchronous}`);
       }
-      if (durable.length > 0) await this.commit(durable);
+      if (durable.length > 0) {
+        this.syncLevel(this.synchronous);
+        await this.commit(durable);
+      }
     })();
     holdWriteLock(this.location, this.flushing);
     await this.flushing;
@@ -154,6 +167,13 @@ export class SqliteDatabase implements SqlDatabase {
       if (outcome?.ok) unit.resolve(outcome.value);
       else unit.reject(outcome?.error);
     });
+  }
+
+  /** A PRAGMA costs about 1% of a payment's CPU when every batch switches twice (profiled). */
+  private syncLevel(level: 'FULL' | 'NORMAL'): void {
+    if (this.level === level) return;
+    this.raw.pragma(`synchronous = ${level}`);
+    this.level = level;
   }
 
   /** Transaction control as prepared statements: parsed once, not on every unit (measured: 7% of a payment's CPU). */
