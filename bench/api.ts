@@ -3,9 +3,13 @@
  * latency, embedded SQLite transport), beside a floor doing the same critical-path work bare, in
  * one run. Servers run in child processes; the load comes from this one.
  *
+ * Rounds alternate between the cases (floor, critical path, all services, again), each server
+ * started fresh; medians are reported, and each ratio is the median of the rounds' own ratios, so
+ * a noisy moment of the machine hits a case and its floor alike.
+ *
  *   npm run bench:api                  a table
  *   npm run bench:api -- --json        the figures as JSON
- *   npm run bench:api -- --seconds 10 --connections 16
+ *   npm run bench:api -- --seconds 10 --connections 16 --rounds 3
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -14,17 +18,19 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { ratio } from './support.js';
+import { median, ratio } from './support.js';
 
 const { values: flags } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '16' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const SECONDS = Number(flags.seconds);
 const CONNECTIONS = Number(flags.connections);
+const ROUNDS = Number(flags.rounds);
 const API_KEY = 'sk_test_bench_key_0000000000';
 const log = (line: string) => {
   if (!flags.json) process.stderr.write(`${line}\n`);
@@ -91,15 +97,21 @@ async function load(url: string, seconds: number): Promise<autocannon.Result> {
   });
 }
 
-async function measure(name: string, args: string[], env: Record<string, string>): Promise<ApiResult> {
-  const { url, child } = await startServer(args, env);
+interface ApiCase {
+  name: string;
+  args: string[];
+  env: () => Record<string, string>;
+}
+
+async function measure({ name, args, env }: ApiCase): Promise<ApiResult> {
+  const { url, child } = await startServer(args, env());
   try {
     await load(url, Math.min(2, SECONDS)); // warm-up: JIT, connection pools, page cache
     const result = await load(url, SECONDS);
     log(`  ${name}: ${Math.round(result.requests.average)} req/s`);
     return {
       name,
-      reqPerSec: Math.round(result.requests.average),
+      reqPerSec: result.requests.average,
       p50Ms: result.latency.p50,
       p99Ms: result.latency.p99,
       non2xx: result.non2xx,
@@ -118,16 +130,33 @@ const systemEnv = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-log(`API benchmark: ${SECONDS} s per case, ${CONNECTIONS} connections`);
-const floor = await measure('api-floor', ['bench/floor-server.ts'], {});
-const criticalPath = await measure(
-  'payments+gateway',
-  ['src/cli/main.ts', 'serve', 'gateway', 'payments'],
-  systemEnv(),
-);
-const allInOne = await measure('all-services', ['src/cli/main.ts', 'start'], systemEnv());
-for (const result of [criticalPath, allInOne]) result.ratioToFloor = ratio(result.reqPerSec, floor.reqPerSec);
-const results = [floor, criticalPath, allInOne];
+const cases: ApiCase[] = [
+  { name: 'api-floor', args: ['bench/floor-server.ts'], env: () => ({}) },
+  { name: 'payments+gateway', args: ['src/cli/main.ts', 'serve', 'gateway', 'payments'], env: () => systemEnv() },
+  { name: 'all-services', args: ['src/cli/main.ts', 'start'], env: () => systemEnv() },
+];
+log(`API benchmark: ${ROUNDS} rounds, ${SECONDS} s per case, ${CONNECTIONS} connections`);
+const rounds: ApiResult[][] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const round: ApiResult[] = [];
+  for (const apiCase of cases) round.push(await measure(apiCase));
+  rounds.push(round);
+  log(`  round ${r + 1}/${ROUNDS} done`);
+}
+const results: ApiResult[] = cases.map((apiCase, index) => {
+  const own = rounds.map((round) => round[index] as ApiResult);
+  const result: ApiResult = {
+    name: apiCase.name,
+    reqPerSec: Math.round(median(own.map((m) => m.reqPerSec))),
+    p50Ms: median(own.map((m) => m.p50Ms)),
+    p99Ms: median(own.map((m) => m.p99Ms)),
+    non2xx: own.reduce((sum, m) => sum + m.non2xx, 0),
+  };
+  if (index > 0) {
+    result.ratioToFloor = ratio(median(own.map((m, r) => m.reqPerSec / (rounds[r]?.[0]?.reqPerSec ?? m.reqPerSec))), 1);
+  }
+  return result;
+});
 if (flags.json) {
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 } else {
