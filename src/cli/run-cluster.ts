@@ -15,6 +15,9 @@ export async function runCluster(options: ClusterCommandOptions): Promise<void> 
   const cluster = await startCluster({
     port: options.port,
     env: {
+      // Keys the caller chose are every process's keys; otherwise the cluster makes a pair.
+      ...(process.env.API_KEY ? { API_KEY: process.env.API_KEY } : {}),
+      ...(process.env.ADMIN_KEY ? { ADMIN_KEY: process.env.ADMIN_KEY } : {}),
       ...(options.transport ? { TRANSPORT_URL: options.transport } : {}),
       ...(options.database ? { DATABASE_URL: options.database } : {}),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',

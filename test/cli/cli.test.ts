@@ -1,4 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayModule } from '../../src/services/gateway/gateway-service.js';
@@ -61,4 +64,46 @@ describe('the syncopate CLI', () => {
       stderr: expect.stringContaining('unknown service "mailroom"'),
     });
   });
+
+  it('starts a cluster with the keys set in the environment, and stops it on Ctrl-C', async () => {
+    const apiKey = 'sk_test_cluster_key_from_env_0001';
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'cluster',
+        '--port',
+        '0',
+        '--email',
+        '1',
+        '--analytics',
+        '0',
+        '--reports',
+        '0',
+        '--notifications',
+        '0',
+      ],
+      {
+        env: { ...process.env, API_KEY: apiKey, DATA_DIR: mkdtempSync(join(tmpdir(), 'syncopate-cluster-cli-')) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    let stdout = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('Press Ctrl-C')) resolve();
+      });
+      void exited.then((code) => reject(new Error(`cluster exited with ${code}: ${stdout}`)));
+    });
+    expect(stdout).toContain(`API key: ${apiKey}`);
+    const url = /payments API at (http:\/\/[\d.:]+)/.exec(stdout)?.[1];
+    const answer = await fetch(`${url}/v1/payments?limit=1`, { headers: { authorization: `Bearer ${apiKey}` } });
+    expect(answer.status).toBe(200);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  }, 60_000);
 });
