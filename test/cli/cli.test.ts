@@ -33,6 +33,11 @@ describe('the syncopate CLI', () => {
     const { stdout } = await cli(['pay', '--url', t.url, '--key', TEST_API_KEY, '--count', '40', '--concurrency', '4']);
     expect(stdout).toMatch(/latency ms: p50 \d+/);
     expect(stdout).toContain('statuses: 201: 40');
+    // The rate is the count over the time to the last answer (autocannon's own rounds up to whole seconds).
+    const sent = /payments sent: 40 in (\d+\.\d\d) s \((\d+) per second\)/.exec(stdout);
+    expect(sent).not.toBeNull();
+    const [seconds, rate] = [Number(sent?.[1]), Number(sent?.[2])];
+    expect(Math.abs(rate - 40 / seconds)).toBeLessThanOrEqual(1 + (40 / seconds) * 0.02); // the seconds are rounded
     const list = await t.api('GET', '/v1/payments?limit=100');
     expect(list.body.data.filter((p: { description: string }) => p.description === 'syncopate pay')).toHaveLength(40);
   });
