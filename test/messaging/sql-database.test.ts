@@ -149,6 +149,21 @@ describe('SqlDatabase on sqlite: sync level per commit', () => {
   });
 });
 
+describe.skipIf(!pgAvailable)('SqlDatabase on postgres: sync level per transaction', () => {
+  it('commits a relaxed transaction without waiting for the WAL flush, and a durable one waiting', async () => {
+    const [, , open] = engines[1] ?? [];
+    if (!open) throw new Error('no postgres engine');
+    const db = await open();
+    const level = (tx: Pick<SqlDatabase, 'get'>) =>
+      tx.get<{ synchronous_commit: string }>('SHOW synchronous_commit').then((row) => row?.synchronous_commit);
+    expect(await db.transaction((tx) => level(tx), { durable: false })).toBe('off');
+    expect(await db.transaction((tx) => level(tx))).toBe('on');
+    // SET LOCAL ends with its transaction: the connection goes back to the pool as it came.
+    expect(await level(db)).toBe('on');
+    await db.close();
+  });
+});
+
 describe.skipIf(!pgAvailable)('migrations on postgres, from processes starting together', () => {
   it('five connections migrating one fresh schema at once: each migration applied once, no collision', async () => {
     const schema = `t_sql_race_${randomBytes(4).toString('hex')}`;

@@ -101,9 +101,9 @@ export class PostgresDatabase implements SqlDatabase {
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
-      // The PostgreSQL way of a commit that does not wait for the WAL flush.
-      if (options.durable === false) await client.query('SET LOCAL synchronous_commit TO OFF');
+      // The PostgreSQL way of a commit that does not wait for the WAL flush; sent with the BEGIN,
+      // as one simple query: one round trip, not two.
+      await client.query(options.durable === false ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN');
       const result = await work(executor(client));
       await client.query('COMMIT');
       return result;
