@@ -28,7 +28,7 @@ export class SqliteDatabase implements SqlDatabase {
   readonly location: string;
   private readonly statements = new Map<string, Statement>();
   private readonly direct: SqlExecutor;
-  /** Durable and relaxed transactions commit in separate batches: the sync level is per commit. */
+  /** Relaxed transactions alone commit without the fsync; beside durable ones, they commit with them. */
   private readonly pending = { durable: [] as Unit[], relaxed: [] as Unit[] };
   private readonly synchronous: 'FULL' | 'NORMAL';
   /** The connection's sync level now: switched only when a commit needs the other one. */
