@@ -18,7 +18,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { median, ratio } from './support.js';
+import { median, medianRatio } from './support.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -143,6 +143,7 @@ for (let r = 0; r < ROUNDS; r++) {
   rounds.push(round);
   log(`  round ${r + 1}/${ROUNDS} done`);
 }
+const floorRounds = rounds.map((round) => round[0]?.reqPerSec ?? Number.NaN);
 const results: ApiResult[] = cases.map((apiCase, index) => {
   const own = rounds.map((round) => round[index] as ApiResult);
   const result: ApiResult = {
@@ -152,9 +153,11 @@ const results: ApiResult[] = cases.map((apiCase, index) => {
     p99Ms: median(own.map((m) => m.p99Ms)),
     non2xx: own.reduce((sum, m) => sum + m.non2xx, 0),
   };
-  if (index > 0) {
-    result.ratioToFloor = ratio(median(own.map((m, r) => m.reqPerSec / (rounds[r]?.[0]?.reqPerSec ?? m.reqPerSec))), 1);
-  }
+  if (index > 0)
+    result.ratioToFloor = medianRatio(
+      own.map((m) => m.reqPerSec),
+      floorRounds,
+    );
   return result;
 });
 if (flags.json) {

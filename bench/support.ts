@@ -56,3 +56,8 @@ export function median(values: readonly number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
+
+/** The median of per-round ratios: rounds alternate cases, so a noisy moment hits a case and its floor alike. */
+export function medianRatio(values: readonly number[], floors: readonly number[]): number {
+  return ratio(median(values.map((value, round) => value / (floors[round] ?? value))), 1);
+}

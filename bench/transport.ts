@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Measurement, median, percentile, type Result, ratio } from './support.js';
+import { type Measurement, median, medianRatio, percentile, type Result } from './support.js';
 import type { Case, CaseFactory } from './transport-cases/support.js';
 
 const { values: flags } = parseArgs({
@@ -74,8 +74,7 @@ async function main() {
   for (const result of results) {
     const floorRounds = throughput.get(`${result.name}-floor`);
     if (!floorRounds) continue;
-    const own = throughput.get(result.name) ?? [];
-    result.ratioToFloor = ratio(median(own.map((v, i) => v / (floorRounds[i] ?? v))), 1);
+    result.ratioToFloor = medianRatio(throughput.get(result.name) ?? [], floorRounds);
   }
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -96,19 +96,27 @@ describe('the syncopate CLI', () => {
       },
     );
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    let stdout = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        if (stdout.includes('Press Ctrl-C')) resolve();
+    // Whatever fails below, the launcher is told to stop, so it takes its service processes with it.
+    const stop = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      return exited;
+    };
+    try {
+      let stdout = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.includes('Press Ctrl-C')) resolve();
+        });
+        void exited.then((code) => reject(new Error(`cluster exited with ${code}: ${stdout}`)));
       });
-      void exited.then((code) => reject(new Error(`cluster exited with ${code}: ${stdout}`)));
-    });
-    expect(stdout).toContain(`API key: ${apiKey}`);
-    const url = /payments API at (http:\/\/[\d.:]+)/.exec(stdout)?.[1];
-    const answer = await fetch(`${url}/v1/payments?limit=1`, { headers: { authorization: `Bearer ${apiKey}` } });
-    expect(answer.status).toBe(200);
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
+      expect(stdout).toContain(`API key: ${apiKey}`);
+      const url = /payments API at (http:\/\/[\d.:]+)/.exec(stdout)?.[1];
+      const answer = await fetch(`${url}/v1/payments?limit=1`, { headers: { authorization: `Bearer ${apiKey}` } });
+      expect(answer.status).toBe(200);
+      expect(await stop()).toBe(0);
+    } finally {
+      await stop();
+    }
   }, 60_000);
 });

@@ -28,8 +28,12 @@ export class SqliteDatabase implements SqlDatabase {
   readonly location: string;
   private readonly statements = new Map<string, Statement>();
   private readonly direct: SqlExecutor;
-  /** Relaxed transactions alone commit without the fsync; beside durable ones, they commit with them. */
-  private readonly pending = { durable: [] as Unit[], relaxed: [] as Unit[] };
+  private readonly pending: Unit[] = [];
+  /**
+   * Whether a pending unit asked for durability. Relaxed units alone commit without the fsync;
+   * beside a durable one they ride in its commit: durability they did not ask for costs them nothing.
+   */
+  private durablePending = false;
   private readonly synchronous: 'FULL' | 'NORMAL';
   /** The connection's sync level now: switched only when a commit needs the other one. */
   private level: 'FULL' | 'NORMAL';
@@ -78,13 +82,13 @@ export class SqliteDatabase implements SqlDatabase {
 
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const queue = options.durable === false ? this.pending.relaxed : this.pending.durable;
       // The batch runs in the async context of whoever scheduled it; each unit's work must run in
       // its own caller's (the active span, for one: else a payment's event joins another's trace).
       // A plain AsyncResource, not AsyncResource.bind: on Node 20 bind costs ~12 µs a call (it
       // defines a deprecated property), the resource ~0.2 µs.
       const context = new AsyncResource('SqliteTransaction');
-      queue.push({
+      if (options.durable !== false) this.durablePending = true;
+      this.pending.push({
         work: (tx) => context.runInAsyncScope(work, null, tx),
         resolve: resolve as (value: unknown) => void,
         reject,
@@ -117,29 +121,20 @@ export class SqliteDatabase implements SqlDatabase {
   private async flush(): Promise<void> {
     await this.idle();
     this.scheduled = false;
-    const relaxed = this.pending.relaxed.splice(0);
-    const durable = this.pending.durable.splice(0);
-    this.flushing = (async () => {
-      // Relaxed work waiting beside durable work rides in the durable commit: durability it did
-      // not ask for costs it nothing, and the batch saves a commit and two level switches.
-      if (durable.length === 0) {
-        if (relaxed.length === 0) return;
-        this.syncLevel('NORMAL');
-        await this.commit(relaxed);
-      } else {
-        this.syncLevel(this.synchronous);
-        await this.commit([...relaxed, ...durable]);
-      }
-    })();
+    const batch = this.pending.splice(0);
+    const level = this.durablePending ? this.synchronous : 'NORMAL';
+    this.durablePending = false;
+    this.flushing = this.commit(batch, level);
     holdWriteLock(this.location, this.flushing);
     await this.flushing;
     this.flushing = undefined;
   }
 
-  private async commit(batch: Unit[]): Promise<void> {
+  private async commit(batch: Unit[], level: 'FULL' | 'NORMAL'): Promise<void> {
     const control = this.control();
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
+      this.syncLevel(level);
       control.begin.run();
     } catch (error) {
       for (const unit of batch) unit.reject(error);
