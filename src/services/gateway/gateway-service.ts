@@ -111,38 +111,30 @@ export async function createGateway(context: Pick<ServiceContext, 'config' | 'fa
           const { card, ...rest } = request.body;
           const token = cardToken(card, context.config.GATEWAY_KEY);
           const requestHash = hashOf({ ...rest, description: rest.description ?? null, token });
-          let row = await store.findByKey(key);
-          if (row && row.request_hash !== requestHash) {
-            throw keyReused();
-          }
-          if (row) {
+          const decline = assessCard(card);
+          // The insert is the lookup: a key seen before conflicts, and its stored charge is the answer.
+          const stored = await store.insertOnce({
+            id: id('ch'),
+            idempotency_key: key,
+            request_hash: requestHash,
+            status: decline ? 'failed' : 'succeeded',
+            amount: rest.amount,
+            currency: rest.currency,
+            description: rest.description ?? null,
+            brand: brandOf(card.number),
+            last4: card.number.slice(-4),
+            token,
+            failure_code: decline ?? null,
+            amount_refunded: 0,
+            created_at: new Date().toISOString(),
+          });
+          const row = stored.row;
+          if (!stored.created) {
+            if (row.request_hash !== requestHash) throw keyReused();
             reply.header('idempotent-replayed', 'true');
-          } else {
-            const decline = assessCard(card);
-            const stored = await store.insertOnce({
-              id: id('ch'),
-              idempotency_key: key,
-              request_hash: requestHash,
-              status: decline ? 'failed' : 'succeeded',
-              amount: rest.amount,
-              currency: rest.currency,
-              description: rest.description ?? null,
-              brand: brandOf(card.number),
-              last4: card.number.slice(-4),
-              token,
-              failure_code: decline ?? null,
-              amount_refunded: 0,
-              created_at: new Date().toISOString(),
-            });
-            row = stored.row;
-            if (!stored.created) {
-              // A concurrent request with the same key won the insert: answer as its replay.
-              if (row.request_hash !== requestHash) throw keyReused();
-              reply.header('idempotent-replayed', 'true');
-            } else if (faults.shouldHang()) {
-              // The charge is done; only its answer is late, as when a real provider times out.
-              await faults.hang();
-            }
+          } else if (faults.shouldHang()) {
+            // The charge is done; only its answer is late, as when a real provider times out.
+            await faults.hang();
           }
           const charge = toCharge(row);
           if (charge.status === 'succeeded') return reply.code(201).send(charge);

@@ -46,6 +46,8 @@ export const PAYMENTS_MIGRATIONS = [
   // The id of the event each outcome and refund published: where its side effects are looked up.
   'ALTER TABLE payments ADD COLUMN event_id TEXT',
   'ALTER TABLE payment_refunds ADD COLUMN event_id TEXT',
+  // How many times a key was taken over after expiring: part of the gateway key derived from it.
+  'ALTER TABLE idempotency_keys ADD COLUMN generation BIGINT NOT NULL DEFAULT 0',
 ];
 
 export interface PaymentRow {
@@ -131,13 +133,14 @@ export const paymentStore = {
       : ex.all<PaymentRow>('SELECT * FROM payments WHERE account_id = ? ORDER BY id DESC LIMIT ?', [accountId, limit]);
   },
 
-  /** Moves a processing payment to its outcome, published as event `eventId`; false if someone settled it first. */
-  async settle(ex: SqlExecutor, id: string, settlement: Settlement, eventId: string): Promise<boolean> {
+  /** Moves a processing payment to its outcome, published as event `eventId`: the settled row, or undefined if someone settled it first. */
+  settle(ex: SqlExecutor, id: string, settlement: Settlement, eventId: string): Promise<PaymentRow | undefined> {
     const failed = settlement.status === 'failed' ? settlement : undefined;
-    const { changes } = await ex.run(
+    return ex.get<PaymentRow>(
       `UPDATE payments SET status = ?, gateway_charge = ?, card_brand = coalesce(?, card_brand),
                            failure_code = ?, failure_message = ?, updated_at = ?, event_id = ?
-       WHERE id = ? AND status = 'processing'`,
+       WHERE id = ? AND status = 'processing'
+       RETURNING *`,
       [
         settlement.status,
         settlement.chargeId,
@@ -149,12 +152,16 @@ export const paymentStore = {
         id,
       ],
     );
-    return changes === 1;
   },
 
   /** Removes a payment that never reached the gateway (nothing was charged). */
   discard(ex: SqlExecutor, id: string) {
     return ex.run("DELETE FROM payments WHERE id = ? AND status = 'processing'", [id]);
+  },
+
+  /** A payment with nothing refunded has no refund rows: its answer needs no query. */
+  async refundsOf(ex: SqlExecutor, row: Pick<PaymentRow, 'id' | 'amount_refunded'>): Promise<RefundRow[]> {
+    return Number(row.amount_refunded) === 0 ? [] : paymentStore.refunds(ex, row.id);
   },
 
   refunds(ex: SqlExecutor, paymentId: string): Promise<RefundRow[]> {

@@ -65,8 +65,8 @@ export class Payments {
   async create(principal: Principal, idempotencyKey: string, request: CreatePayment): Promise<Answer> {
     const { accountId } = principal;
     const paymentId = `pay_${newEventId().replaceAll('-', '')}`;
-    const gatewayKey = derivedKey('charge', accountId, idempotencyKey);
     const requestHash = this.requestHash('POST /v1/payments', request);
+    const gatewayKey = (generation: number) => derivedKey('charge', accountId, idempotencyKey, generation);
     // The claim need not reach the disk: if a crash loses it, the retried request charges under the
     // same derived gateway key, and the gateway answers with the charge it already made.
     const claim = await this.db.transaction(
@@ -84,7 +84,7 @@ export class Payments {
             customer_email: request.customer.email,
             card_brand: 'unknown',
             card_last4: request.card.number.slice(-4),
-            gateway_key: gatewayKey,
+            gateway_key: gatewayKey(result.generation),
             created_at: now.toISOString(),
             updated_at: now.getTime(),
           });
@@ -114,14 +114,14 @@ export class Payments {
         return this.authorize(principal, idempotencyKey, row.id, row.gateway_key, request);
       }
       case 'new':
-        return this.authorize(principal, idempotencyKey, paymentId, gatewayKey, request);
+        return this.authorize(principal, idempotencyKey, paymentId, gatewayKey(claim.generation), request);
     }
   }
 
   async get(principal: Principal, id: string): Promise<Payment> {
     const row = await store.get(this.db, id);
     if (!row || row.account_id !== principal.accountId) throw notFound('payment', id);
-    return toPayment(row, await store.refunds(this.db, id));
+    return toPayment(row, await store.refundsOf(this.db, row));
   }
 
   /** Where each asynchronous consequence of the payment stands: its events, times the groups bound to them. */
@@ -154,7 +154,7 @@ export class Payments {
     const rows = await store.list(this.db, principal.accountId, limit + 1, after);
     const page = rows.slice(0, limit);
     return {
-      data: await Promise.all(page.map(async (row) => toPayment(row, await store.refunds(this.db, row.id)))),
+      data: await Promise.all(page.map(async (row) => toPayment(row, await store.refundsOf(this.db, row)))),
       has_more: rows.length > limit,
     };
   }
@@ -176,7 +176,8 @@ export class Payments {
     if (claim.kind === 'in-flight') throw keyInUse();
     const id = claim.kind === 'resume' ? claim.resourceId : refundId;
     try {
-      return await this.refundOnce(principal, idempotencyKey, paymentId, id, amount);
+      const gatewayKey = derivedKey('refund', accountId, idempotencyKey, claim.generation);
+      return await this.refundOnce(principal, gatewayKey, idempotencyKey, paymentId, id, amount);
     } catch (error) {
       // A refused refund changed nothing: the key is released so a corrected request can use it.
       await this.db.transaction((tx) => this.keys.release(tx, accountId, idempotencyKey));
@@ -322,8 +323,8 @@ export class Payments {
     alsoInside: (tx: SqlExecutor, answer: Answer) => Promise<void>,
   ): Promise<{ row: PaymentRow; event: Envelope; answer: Answer } | undefined> {
     return this.db.transaction(async (tx) => {
-      if (!(await store.settle(tx, paymentId, settlement, newEventId()))) return undefined;
-      const settled = (await store.get(tx, paymentId)) as PaymentRow;
+      const settled = await store.settle(tx, paymentId, settlement, newEventId());
+      if (!settled) return undefined;
       const event = paymentEvent(settled);
       await this.options.dispatch.within(tx, [event]);
       const answer = await this.answerFor(tx, settled);
@@ -334,6 +335,7 @@ export class Payments {
 
   private async refundOnce(
     principal: Principal,
+    gatewayKey: string,
     idempotencyKey: string,
     paymentId: string,
     refundId: string,
@@ -364,7 +366,7 @@ export class Payments {
       await this.options.gateway.refund({
         chargeId: row.gateway_charge,
         amount,
-        idempotencyKey: derivedKey('refund', principal.accountId, idempotencyKey),
+        idempotencyKey: gatewayKey,
       });
     } catch (error) {
       if (error instanceof GatewayUnavailableError || error instanceof GatewayTimeoutError) {
@@ -410,7 +412,7 @@ export class Payments {
   }
 
   private async answerFor(ex: SqlExecutor, row: PaymentRow): Promise<Answer> {
-    const payment = toPayment(row, await store.refunds(ex, row.id));
+    const payment = toPayment(row, await store.refundsOf(ex, row));
     if (row.status === 'succeeded') return { status: 201, body: payment };
     if (row.status === 'processing') return { status: 202, body: payment };
     return {
@@ -464,9 +466,14 @@ function paymentEvent(row: PaymentRow, refund?: RefundRow): Envelope {
   );
 }
 
-/** The gateway key follows from the client's key, so a retried request can never charge twice. */
-function derivedKey(kind: 'charge' | 'refund', accountId: string, idempotencyKey: string): string {
-  return `${kind}_${createHash('sha256').update(`${accountId}\0${idempotencyKey}`).digest('hex').slice(0, 40)}`;
+/**
+ * The gateway key follows from the client's key, so a retried request can never charge twice; and
+ * from the key's generation, so a key reused after it expired is a new charge, not the old one's replay.
+ */
+function derivedKey(kind: 'charge' | 'refund', accountId: string, idempotencyKey: string, generation: number): string {
+  // Generation 0 hashes as before generations existed: keys already at the gateway keep their meaning.
+  const scope = generation === 0 ? `${accountId}\0${idempotencyKey}` : `${accountId}\0${idempotencyKey}\0${generation}`;
+  return `${kind}_${createHash('sha256').update(scope).digest('hex').slice(0, 40)}`;
 }
 
 async function loadSecret(db: SqlDatabase): Promise<string> {

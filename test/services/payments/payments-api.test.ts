@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayModule } from '../../../src/services/gateway/gateway-service.js';
+import { IDEMPOTENCY_TTL_MS } from '../../../src/services/payments/idempotency-store.js';
 import { paymentsModule } from '../../../src/services/payments/index.js';
 import { paymentBody, startTestSystem, type TestSystem } from '../../support/system.js';
 import { waitFor } from '../../support/wait.js';
@@ -121,6 +122,31 @@ describe('payments API: the synchronous critical path', () => {
       const other = await t.api('POST', '/v1/payments', { body: paymentBody({ amount: 500 }), idempotencyKey: k });
       expect(other.status).toBe(422);
       expect(other.body.error).toMatchObject({ type: 'idempotency_error', code: 'idempotency_key_reused' });
+    });
+
+    it('forgets a key after 24 hours: the same key then starts a new payment', async () => {
+      const k = key();
+      const first = await t.api('POST', '/v1/payments', { body: paymentBody(), idempotencyKey: k });
+      expect(first.status).toBe(201);
+      const db = new Database(join(t.dataDir, 'syncopate.db'));
+      try {
+        db.prepare('UPDATE idempotency_keys SET created_at = created_at - ? WHERE key = ?').run(
+          IDEMPOTENCY_TTL_MS + 1_000,
+          k,
+        );
+      } finally {
+        db.close();
+      }
+      const before = charges();
+      const second = await t.api('POST', '/v1/payments', { body: paymentBody({ amount: 500 }), idempotencyKey: k });
+      expect(second.status).toBe(201);
+      expect(second.headers.get('idempotent-replayed')).toBeNull();
+      expect(second.body).toMatchObject({ amount: 500, status: 'succeeded' });
+      expect(second.body.id).not.toBe(first.body.id);
+      expect(charges()).toBe(before + 1);
+      // The new answer is the one kept: a retry now replays it.
+      const again = await t.api('POST', '/v1/payments', { body: paymentBody({ amount: 500 }), idempotencyKey: k });
+      expect(again.body).toEqual(second.body);
     });
 
     it('keeps keys per API key: another account may use the same key', async () => {
