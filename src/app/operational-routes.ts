@@ -14,7 +14,7 @@ interface Parts {
   faults: ReadonlyMap<string, Faults>;
   services: readonly Service[];
   transport: Transport;
-  relaysRunning(): boolean;
+  relaysRunning(): boolean | undefined;
   databasesReachable(): Promise<void>;
   metrics: Metrics;
   traces: RecentTraces;
@@ -36,7 +36,12 @@ export function registerOperationalRoutes(app: HttpServer, parts: Parts): void {
       answers(parts.databasesReachable()),
       answers(parts.transport.ping()),
     ]);
-    const checks: Record<string, boolean> = { databases, transport, outbox_relays: parts.relaysRunning() };
+    const relays = parts.relaysRunning();
+    const checks: Record<string, boolean> = {
+      databases,
+      transport,
+      ...(relays === undefined ? {} : { outbox_relays: relays }),
+    };
     for (const service of parts.services) {
       for (const [name, check] of Object.entries(service.readiness?.() ?? {})) {
         checks[`${service.name}.${name}`] = safely(check);

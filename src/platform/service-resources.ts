@@ -82,8 +82,12 @@ export class ServiceResources {
     await Promise.all(this.databases.map((db) => db.get('SELECT 1 AS ok')));
   }
 
-  get relaysRunning(): boolean {
-    return this.relays.every(({ relay }) => relay.running);
+  /**
+   * Whether every outbox relay runs; undefined when no service has one (its events are written
+   * straight into the queue): then there is nothing to check, rather than a check that always passes.
+   */
+  get relaysRunning(): boolean | undefined {
+    return this.relays.length === 0 ? undefined : this.relays.every(({ relay }) => relay.running);
   }
 
   startRelays(): void {

@@ -27,6 +27,7 @@ describe('service resources on the embedded SQLite transport', () => {
     expect(db.location).toBe(join(dataDir, 'queue.db'));
     const outbox = await resources.outbox('payments', db);
     expect(outbox).toBeInstanceOf(SqliteQueueOutbox);
+    expect(resources.relaysRunning).toBeUndefined();
     // A service that publishes nothing keeps a file of its own.
     expect((await resources.database('email', [])).location).toBe(join(dataDir, 'email.db'));
 
@@ -116,6 +117,10 @@ describe.skipIf(!available)('service resources on PostgreSQL', () => {
     const resources = new ServiceResources({ config, transport, logger: createLogger({ level: 'silent' }) });
     const db = await resources.database('reports', []);
     expect(await resources.outbox('service', db)).toBeInstanceOf(OutboxTable);
+    // A relay that has not started yet is not running: readiness says so.
+    expect(resources.relaysRunning).toBe(false);
+    resources.startRelays();
+    expect(resources.relaysRunning).toBe(true);
     await resources.close();
     await transport.close();
   });
