@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayModule } from '../../../src/services/gateway/gateway-service.js';
+import { paymentsModule } from '../../../src/services/payments/index.js';
+import { dropSchemas, requireServer } from '../../support/availability.js';
+import { paymentBody, startTestSystem, type TestSystem } from '../../support/system.js';
+
+const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const PREFIX = `t_idem_${randomBytes(4).toString('hex')}_`;
+const pgAvailable = await requireServer('PostgreSQL', 5432);
+
+/**
+ * On PostgreSQL, concurrent requests really run at once (SQLite serializes the service's
+ * transactions): the claim must still let exactly one of them charge.
+ */
+describe.runIf(pgAvailable)('idempotency with the services’ databases on PostgreSQL', () => {
+  let t: TestSystem;
+  let client: pg.Client;
+  const count = async (sql: string, values: unknown[] = []) =>
+    Number((await client.query<{ n: string }>(sql, values)).rows[0]?.n);
+
+  beforeAll(async () => {
+    t = await startTestSystem({
+      modules: [gatewayModule, paymentsModule],
+      env: { DATABASE_URL: `${PG_URL}?schema_prefix=${PREFIX}` },
+    });
+    client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+    await t?.stop();
+    await dropSchemas(PG_URL, PREFIX);
+  });
+
+  it('charges the gateway once for twenty concurrent requests with one key, and keeps one payment', async () => {
+    await t.setFaults('gateway', { latency: { fixedMs: 150 } });
+    try {
+      const k = `pg-concurrent-${process.pid}`;
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => t.api('POST', '/v1/payments', { body: paymentBody(), idempotencyKey: k })),
+      );
+      const statuses = responses.map((r) => r.status);
+      expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 409)).toHaveLength(19);
+      expect(await count(`SELECT count(*) AS n FROM "${PREFIX}gateway".charges`)).toBe(1);
+      expect(await count(`SELECT count(*) AS n FROM "${PREFIX}payments".payments`)).toBe(1);
+      const replay = await t.api('POST', '/v1/payments', { body: paymentBody(), idempotencyKey: k });
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.body).toEqual(responses.find((r) => r.status === 201)?.body);
+    } finally {
+      await t.setFaults('gateway', {});
+    }
+  });
+});
