@@ -1,4 +1,4 @@
-import type { SqlDatabase } from '../../messaging/sql/sql-database.js';
+import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.js';
 
 export const GATEWAY_MIGRATIONS = [
   `CREATE TABLE charges (
@@ -53,6 +53,21 @@ export interface RefundRow {
 const CHARGE_COLUMNS =
   'id, idempotency_key, request_hash, status, amount, currency, description, brand, last4, token, failure_code, amount_refunded, created_at';
 
+/**
+ * How long the gateway remembers an idempotency key, as a real provider does (Stripe: 24 hours).
+ * A little shorter than the payments service keeps its own keys, so a key payments has forgotten
+ * is forgotten here too: its reuse is a new charge, not a replay of the old one.
+ */
+export const GATEWAY_KEY_TTL_MS = 24 * 60 * 60 * 1000 - 5 * 60 * 1000;
+
+/** Rows created before this (ISO timestamps, which compare as strings) hold expired keys. */
+const cutoff = () => new Date(Date.now() - GATEWAY_KEY_TTL_MS).toISOString();
+
+export const keyExpired = (row: { created_at: string }) => row.created_at < cutoff();
+
+/** Sets an expired key aside: its old row keeps its record under another name, and the key is free again. */
+const RETIRE = "idempotency_key = idempotency_key || ':expired:' || id";
+
 export class ChargeStore {
   constructor(private readonly db: SqlDatabase) {}
 
@@ -64,35 +79,56 @@ export class ChargeStore {
     return this.db.get<ChargeRow>('SELECT * FROM charges WHERE id = ?', [id]);
   }
 
-  /** Inserts the charge unless one with its idempotency key exists; returns the stored one either way. */
+  /**
+   * Inserts the charge unless one with its idempotency key exists; returns the stored one either
+   * way. The insert is the lookup: a new key (the common case) costs one statement. A key whose
+   * charge is older than the TTL is retired first, so the charge is made anew.
+   */
   async insertOnce(charge: ChargeRow): Promise<{ row: ChargeRow; created: boolean }> {
-    const { changes } = await this.db.transaction(
-      (tx) =>
-        tx.run(
-          `INSERT INTO charges (${CHARGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (idempotency_key) DO NOTHING`,
-          [
-            charge.id,
-            charge.idempotency_key,
-            charge.request_hash,
-            charge.status,
-            charge.amount,
-            charge.currency,
-            charge.description,
-            charge.brand,
-            charge.last4,
-            charge.token,
-            charge.failure_code,
-            charge.amount_refunded,
-            charge.created_at,
-          ],
-        ),
-      { durable: false },
-    );
-    if (changes === 1) return { row: charge, created: true };
+    if (await this.tryInsert(charge)) return { row: charge, created: true };
     const existing = await this.findByKey(charge.idempotency_key);
     if (!existing) throw new Error(`charge with key ${charge.idempotency_key} neither inserted nor found`);
-    return { row: existing, created: false };
+    if (!keyExpired(existing)) return { row: existing, created: false };
+    const retired = await this.db.transaction(
+      async (tx) => {
+        await tx.run(`UPDATE charges SET ${RETIRE} WHERE idempotency_key = ? AND created_at < ?`, [
+          existing.idempotency_key,
+          cutoff(),
+        ]);
+        return this.tryInsert(charge, tx);
+      },
+      { durable: false },
+    );
+    if (retired) return { row: charge, created: true };
+    // A concurrent request with the same key made the new charge first: answer with it.
+    const current = await this.findByKey(charge.idempotency_key);
+    if (!current) throw new Error(`charge with key ${charge.idempotency_key} neither inserted nor found`);
+    return { row: current, created: false };
+  }
+
+  private async tryInsert(charge: ChargeRow, ex?: SqlExecutor): Promise<boolean> {
+    const insert = (tx: SqlExecutor) =>
+      tx.run(
+        `INSERT INTO charges (${CHARGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (idempotency_key) DO NOTHING`,
+        [
+          charge.id,
+          charge.idempotency_key,
+          charge.request_hash,
+          charge.status,
+          charge.amount,
+          charge.currency,
+          charge.description,
+          charge.brand,
+          charge.last4,
+          charge.token,
+          charge.failure_code,
+          charge.amount_refunded,
+          charge.created_at,
+        ],
+      );
+    const { changes } = ex ? await insert(ex) : await this.db.transaction(insert, { durable: false });
+    return changes === 1;
   }
 
   findRefund(idempotencyKey: string): Promise<RefundRow | undefined> {
@@ -111,6 +147,11 @@ export class ChargeStore {
           [refund.amount, refund.charge_id, refund.amount],
         );
         if (changes === 0) return false;
+        // The caller found no live refund under this key: an expired one gives its key up.
+        await tx.run(`UPDATE refunds SET ${RETIRE} WHERE idempotency_key = ? AND created_at < ?`, [
+          refund.idempotency_key,
+          cutoff(),
+        ]);
         await tx.run(
           'INSERT INTO refunds (id, charge_id, idempotency_key, amount, created_at) VALUES (?, ?, ?, ?, ?)',
           [refund.id, refund.charge_id, refund.idempotency_key, refund.amount, refund.created_at],

@@ -6,7 +6,7 @@ import { ApiError, notFound } from '../../platform/http/api-error.js';
 import { encapsulate, type HttpServer } from '../../platform/http/server.js';
 import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';
 import { assessCard, brandOf, cardToken, DECLINE_MESSAGES } from './cards.js';
-import { type ChargeRow, ChargeStore, GATEWAY_MIGRATIONS } from './charge-store.js';
+import { type ChargeRow, ChargeStore, GATEWAY_MIGRATIONS, keyExpired } from './charge-store.js';
 
 /**
  * A simulated payment provider: the synchronous dependency on the payment's critical path.
@@ -112,7 +112,6 @@ export async function createGateway(context: Pick<ServiceContext, 'config' | 'fa
           const token = cardToken(card, context.config.GATEWAY_KEY);
           const requestHash = hashOf({ ...rest, description: rest.description ?? null, token });
           const decline = assessCard(card);
-          // The insert is the lookup: a key seen before conflicts, and its stored charge is the answer.
           const stored = await store.insertOnce({
             id: id('ch'),
             idempotency_key: key,
@@ -179,7 +178,7 @@ export async function createGateway(context: Pick<ServiceContext, 'config' | 'fa
         async (request, reply) => {
           const key = request.headers['idempotency-key'];
           const existing = await store.findRefund(key);
-          if (existing) {
+          if (existing && !keyExpired(existing)) {
             reply.header('idempotent-replayed', 'true');
             return reply.code(201).send({
               ...existing,

@@ -4,14 +4,10 @@ import type { SqlExecutor } from '../../messaging/sql/sql-database.js';
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 export type Claim =
-  /**
-   * First use: the caller owns the key and does the work for `resourceId`. `generation` counts the
-   * times the key was taken over after expiring: the gateway key follows from it, so a reused key
-   * is a new charge at the gateway and not a replay of the old one.
-   */
-  | { kind: 'new'; generation: number }
+  /** First use: the caller owns the key and does the work for `resourceId`. */
+  | { kind: 'new' }
   /** A request with this key died mid-way: the caller takes the work over for the same resource. */
-  | { kind: 'resume'; resourceId: string; generation: number }
+  | { kind: 'resume'; resourceId: string }
   | { kind: 'replay'; status: number; body: string }
   | { kind: 'in-flight' }
   | { kind: 'mismatch' };
@@ -24,7 +20,6 @@ interface KeyRow {
   response_body: string | null;
   locked_at: number;
   created_at: number;
-  generation: number;
 }
 
 /**
@@ -47,23 +42,22 @@ export class IdempotencyStore {
     const now = Date.now();
     // The insert comes first: a new key (the common case) costs one statement. A key seen before
     // conflicts, and is taken over only if it has expired.
-    const claimed = await ex.get<{ generation: number }>(
+    const claimed = await ex.get<{ claimed: number }>(
       `INSERT INTO idempotency_keys (account_id, key, request_hash, state, resource_id, locked_at, created_at)
        VALUES (?, ?, ?, 'in_flight', ?, ?, ?)
        ON CONFLICT (account_id, key) DO UPDATE SET
          request_hash = excluded.request_hash, state = 'in_flight', resource_id = excluded.resource_id,
-         response_status = NULL, response_body = NULL, locked_at = excluded.locked_at, created_at = excluded.created_at,
-         generation = idempotency_keys.generation + 1
+         response_status = NULL, response_body = NULL, locked_at = excluded.locked_at, created_at = excluded.created_at
        WHERE idempotency_keys.created_at < ?
-       RETURNING generation`,
+       RETURNING 1 AS claimed`,
       [accountId, key, requestHash, resourceId, now, now, now - IDEMPOTENCY_TTL_MS],
     );
-    if (claimed) return { kind: 'new', generation: Number(claimed.generation) };
+    if (claimed) return { kind: 'new' };
     const row = await ex.get<KeyRow>('SELECT * FROM idempotency_keys WHERE account_id = ? AND key = ?', [
       accountId,
       key,
     ]);
-    // Released (deleted) between the two statements by a request that changed nothing: still busy a moment ago.
+    // Deleted between the two statements (released, or purged): it was in use a moment ago.
     if (!row) return { kind: 'in-flight' };
     if (row.request_hash !== requestHash) return { kind: 'mismatch' };
     if (row.state === 'done' && row.response_status !== null && row.response_body !== null) {
@@ -71,7 +65,7 @@ export class IdempotencyStore {
     }
     if (row.locked_at > now - this.staleAfterMs) return { kind: 'in-flight' };
     await ex.run('UPDATE idempotency_keys SET locked_at = ? WHERE account_id = ? AND key = ?', [now, accountId, key]);
-    return { kind: 'resume', resourceId: row.resource_id, generation: Number(row.generation) };
+    return { kind: 'resume', resourceId: row.resource_id };
   }
 
   async complete(ex: SqlExecutor, accountId: string, key: string, status: number, body: unknown): Promise<void> {

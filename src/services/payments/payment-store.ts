@@ -46,8 +46,6 @@ export const PAYMENTS_MIGRATIONS = [
   // The id of the event each outcome and refund published: where its side effects are looked up.
   'ALTER TABLE payments ADD COLUMN event_id TEXT',
   'ALTER TABLE payment_refunds ADD COLUMN event_id TEXT',
-  // How many times a key was taken over after expiring: part of the gateway key derived from it.
-  'ALTER TABLE idempotency_keys ADD COLUMN generation BIGINT NOT NULL DEFAULT 0',
 ];
 
 export interface PaymentRow {

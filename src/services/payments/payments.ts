@@ -65,8 +65,8 @@ export class Payments {
   async create(principal: Principal, idempotencyKey: string, request: CreatePayment): Promise<Answer> {
     const { accountId } = principal;
     const paymentId = `pay_${newEventId().replaceAll('-', '')}`;
+    const gatewayKey = derivedKey('charge', accountId, idempotencyKey);
     const requestHash = this.requestHash('POST /v1/payments', request);
-    const gatewayKey = (generation: number) => derivedKey('charge', accountId, idempotencyKey, generation);
     // The claim need not reach the disk: if a crash loses it, the retried request charges under the
     // same derived gateway key, and the gateway answers with the charge it already made.
     const claim = await this.db.transaction(
@@ -84,7 +84,7 @@ export class Payments {
             customer_email: request.customer.email,
             card_brand: 'unknown',
             card_last4: request.card.number.slice(-4),
-            gateway_key: gatewayKey(result.generation),
+            gateway_key: gatewayKey,
             created_at: now.toISOString(),
             updated_at: now.getTime(),
           });
@@ -114,7 +114,7 @@ export class Payments {
         return this.authorize(principal, idempotencyKey, row.id, row.gateway_key, request);
       }
       case 'new':
-        return this.authorize(principal, idempotencyKey, paymentId, gatewayKey(claim.generation), request);
+        return this.authorize(principal, idempotencyKey, paymentId, gatewayKey, request);
     }
   }
 
@@ -176,8 +176,7 @@ export class Payments {
     if (claim.kind === 'in-flight') throw keyInUse();
     const id = claim.kind === 'resume' ? claim.resourceId : refundId;
     try {
-      const gatewayKey = derivedKey('refund', accountId, idempotencyKey, claim.generation);
-      return await this.refundOnce(principal, gatewayKey, idempotencyKey, paymentId, id, amount);
+      return await this.refundOnce(principal, idempotencyKey, paymentId, id, amount);
     } catch (error) {
       // A refused refund changed nothing: the key is released so a corrected request can use it.
       await this.db.transaction((tx) => this.keys.release(tx, accountId, idempotencyKey));
@@ -335,7 +334,6 @@ export class Payments {
 
   private async refundOnce(
     principal: Principal,
-    gatewayKey: string,
     idempotencyKey: string,
     paymentId: string,
     refundId: string,
@@ -366,7 +364,7 @@ export class Payments {
       await this.options.gateway.refund({
         chargeId: row.gateway_charge,
         amount,
-        idempotencyKey: gatewayKey,
+        idempotencyKey: derivedKey('refund', principal.accountId, idempotencyKey),
       });
     } catch (error) {
       if (error instanceof GatewayUnavailableError || error instanceof GatewayTimeoutError) {
@@ -467,13 +465,11 @@ function paymentEvent(row: PaymentRow, refund?: RefundRow): Envelope {
 }
 
 /**
- * The gateway key follows from the client's key, so a retried request can never charge twice; and
- * from the key's generation, so a key reused after it expired is a new charge, not the old one's replay.
+ * The gateway key follows from the client's key, so a retried request can never charge twice. A key
+ * reused after it expired is a new charge all the same: the gateway forgets its keys a little sooner.
  */
-function derivedKey(kind: 'charge' | 'refund', accountId: string, idempotencyKey: string, generation: number): string {
-  // Generation 0 hashes as before generations existed: keys already at the gateway keep their meaning.
-  const scope = generation === 0 ? `${accountId}\0${idempotencyKey}` : `${accountId}\0${idempotencyKey}\0${generation}`;
-  return `${kind}_${createHash('sha256').update(scope).digest('hex').slice(0, 40)}`;
+function derivedKey(kind: 'charge' | 'refund', accountId: string, idempotencyKey: string): string {
+  return `${kind}_${createHash('sha256').update(`${accountId}\0${idempotencyKey}`).digest('hex').slice(0, 40)}`;
 }
 
 async function loadSecret(db: SqlDatabase): Promise<string> {

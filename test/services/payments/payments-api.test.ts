@@ -21,6 +21,26 @@ describe('payments API: the synchronous critical path', () => {
       .pluck()
       .get() as number;
 
+  const gatewayChargeOf = (paymentId: string) =>
+    new Database(join(t.dataDir, 'syncopate.db'), { readonly: true })
+      .prepare('SELECT gateway_charge FROM payments WHERE id = ?')
+      .pluck()
+      .get(paymentId) as string;
+  /** A day later: payments has forgotten key `k`, and the gateway the rows `forget` dates back. */
+  const dayLater = (k: string, forget: string, gatewayRowId: string) => {
+    const payments = new Database(join(t.dataDir, 'syncopate.db'));
+    const gateway = new Database(join(t.dataDir, 'gateway.db'));
+    try {
+      payments
+        .prepare('UPDATE idempotency_keys SET created_at = created_at - ? WHERE key = ?')
+        .run(IDEMPOTENCY_TTL_MS + 1_000, k);
+      gateway.prepare(forget).run('2000-01-01T00:00:00.000Z', gatewayRowId);
+    } finally {
+      payments.close();
+      gateway.close();
+    }
+  };
+
   beforeAll(async () => {
     t = await startTestSystem({ modules: [gatewayModule, paymentsModule], env: { GATEWAY_TIMEOUT_MS: '400' } });
     gatewayDb = new Database(join(t.dataDir, 'gateway.db'), { readonly: true });
@@ -128,15 +148,7 @@ describe('payments API: the synchronous critical path', () => {
       const k = key();
       const first = await t.api('POST', '/v1/payments', { body: paymentBody(), idempotencyKey: k });
       expect(first.status).toBe(201);
-      const db = new Database(join(t.dataDir, 'syncopate.db'));
-      try {
-        db.prepare('UPDATE idempotency_keys SET created_at = created_at - ? WHERE key = ?').run(
-          IDEMPOTENCY_TTL_MS + 1_000,
-          k,
-        );
-      } finally {
-        db.close();
-      }
+      dayLater(k, 'UPDATE charges SET created_at = ? WHERE id = ?', gatewayChargeOf(first.body.id));
       const before = charges();
       const second = await t.api('POST', '/v1/payments', { body: paymentBody({ amount: 500 }), idempotencyKey: k });
       expect(second.status).toBe(201);
@@ -411,6 +423,26 @@ describe('payments API: the synchronous critical path', () => {
       expect(again.body).toEqual(first.body);
       expect(again.headers.get('idempotent-replayed')).toBe('true');
       expect((await t.api('GET', `/v1/payments/${paid.body.id}`)).body.amount_refunded).toBe(300);
+    });
+
+    it('refunds again under a key reused after 24 hours, at the gateway too', async () => {
+      const paid = await t.api('POST', '/v1/payments', { body: paymentBody({ amount: 1000 }), idempotencyKey: key() });
+      const k = key();
+      const refund = (amount: number) =>
+        t.api('POST', `/v1/payments/${paid.body.id}/refunds`, { body: { amount }, idempotencyKey: k });
+      const first = await refund(300);
+      expect(first.status).toBe(201);
+      dayLater(k, 'UPDATE refunds SET created_at = ? WHERE charge_id = ?', gatewayChargeOf(paid.body.id));
+      const second = await refund(200);
+      expect(second.status).toBe(201);
+      expect(second.body.id).not.toBe(first.body.id);
+      expect((await t.api('GET', `/v1/payments/${paid.body.id}`)).body.amount_refunded).toBe(500);
+      expect(
+        gatewayDb
+          .prepare('SELECT amount_refunded FROM charges WHERE id = ?')
+          .pluck()
+          .get(gatewayChargeOf(paid.body.id)),
+      ).toBe(500);
     });
   });
 });
