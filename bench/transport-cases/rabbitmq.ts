@@ -2,6 +2,7 @@ import amqp from 'amqplib';
 import { Names } from '../../src/messaging/transports/rabbitmq/names.js';
 import { deleteNamespace } from '../../src/messaging/transports/rabbitmq/topology.js';
 import { serverAnswers } from '../../test/support/availability.js';
+import { BenchPayment } from '../support.js';
 import { benchEventJson, type Case, type CaseFactory, drive, now, targetOf, transportCase } from './support.js';
 
 const BROKER = 'amqp://guest:guest@127.0.0.1:5672';
@@ -10,18 +11,24 @@ let runs = 0;
 /**
  * The floor: amqplib bare. A confirm channel publishing each message and awaiting its confirm
  * (the one-at-a-time pattern the transport cases follow), one durable quorum queue, and a
- * consumer with manual acks and the transports' prefetch (their concurrency).
+ * consumer with manual acks and the transports' prefetch (their concurrency). Messages are routed
+ * as the transport's are, by type through a topic exchange bound to the queue, `mandatory` (so an
+ * unroutable one would come back): the broker's routing is work both cases ask of it. (Until
+ * 2026-11-27 the floor sent straight to the queue, which cost the broker 20–35% less a message.)
  */
 function rabbitMqFloor(concurrency: number): Case {
   return {
     name: 'rabbitmq-floor',
     async run(mode) {
       const queue = `syncopate-bench-floor-${process.pid}-${runs++}`;
+      const exchange = `${queue}-events`;
       // Nagle off, as the transport has it: with amqplib's default a lone publish waits ~40 ms for its confirm.
       const model = await amqp.connect(BROKER, { noDelay: true });
       const publisher = await model.createConfirmChannel();
       const consumer = await model.createChannel();
       await publisher.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      await publisher.assertExchange(exchange, 'topic', { durable: true });
+      await publisher.bindQueue(queue, exchange, BenchPayment.type);
       await consumer.prefetch(concurrency);
       const latencies: number[] = [];
       const target = targetOf(mode);
@@ -40,7 +47,8 @@ function rabbitMqFloor(concurrency: number): Case {
         mode,
         (n) =>
           new Promise<void>((resolve, reject) => {
-            publisher.sendToQueue(queue, Buffer.from(benchEventJson(n)), { persistent: true }, (error) =>
+            const options = { persistent: true, mandatory: true };
+            publisher.publish(exchange, BenchPayment.type, Buffer.from(benchEventJson(n)), options, (error) =>
               error ? reject(error) : resolve(),
             );
           }),
@@ -48,6 +56,7 @@ function rabbitMqFloor(concurrency: number): Case {
       await done;
       const elapsed = now() - started;
       await publisher.deleteQueue(queue);
+      await publisher.deleteExchange(exchange);
       await model.close();
       return { received: latencies.length, elapsedMs: elapsed, latencies };
     },
