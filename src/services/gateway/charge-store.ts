@@ -85,7 +85,9 @@ export class ChargeStore {
    * charge is older than the TTL is retired first, so the charge is made anew.
    */
   async insertOnce(charge: ChargeRow): Promise<{ row: ChargeRow; created: boolean }> {
-    if (await this.tryInsert(charge)) return { row: charge, created: true };
+    if (await this.db.transaction((tx) => this.insert(tx, charge), { durable: false })) {
+      return { row: charge, created: true };
+    }
     const existing = await this.findByKey(charge.idempotency_key);
     if (!existing) throw new Error(`charge with key ${charge.idempotency_key} neither inserted nor found`);
     if (!keyExpired(existing)) return { row: existing, created: false };
@@ -95,7 +97,7 @@ export class ChargeStore {
           existing.idempotency_key,
           cutoff(),
         ]);
-        return this.tryInsert(charge, tx);
+        return this.insert(tx, charge);
       },
       { durable: false },
     );
@@ -106,28 +108,27 @@ export class ChargeStore {
     return { row: current, created: false };
   }
 
-  private async tryInsert(charge: ChargeRow, ex?: SqlExecutor): Promise<boolean> {
-    const insert = (tx: SqlExecutor) =>
-      tx.run(
-        `INSERT INTO charges (${CHARGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (idempotency_key) DO NOTHING`,
-        [
-          charge.id,
-          charge.idempotency_key,
-          charge.request_hash,
-          charge.status,
-          charge.amount,
-          charge.currency,
-          charge.description,
-          charge.brand,
-          charge.last4,
-          charge.token,
-          charge.failure_code,
-          charge.amount_refunded,
-          charge.created_at,
-        ],
-      );
-    const { changes } = ex ? await insert(ex) : await this.db.transaction(insert, { durable: false });
+  /** One INSERT; false when the key is taken. */
+  private async insert(tx: SqlExecutor, charge: ChargeRow): Promise<boolean> {
+    const { changes } = await tx.run(
+      `INSERT INTO charges (${CHARGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (idempotency_key) DO NOTHING`,
+      [
+        charge.id,
+        charge.idempotency_key,
+        charge.request_hash,
+        charge.status,
+        charge.amount,
+        charge.currency,
+        charge.description,
+        charge.brand,
+        charge.last4,
+        charge.token,
+        charge.failure_code,
+        charge.amount_refunded,
+        charge.created_at,
+      ],
+    );
     return changes === 1;
   }
 

@@ -134,7 +134,7 @@ export class Payments {
     if (row.event_id) {
       events.push({ id: row.event_id, type: row.status === 'succeeded' ? PaymentSucceeded.type : PaymentFailed.type });
     }
-    for (const refund of await store.refunds(this.db, id)) {
+    for (const refund of await store.refundsOf(this.db, row)) {
       if (refund.event_id) events.push({ id: refund.event_id, type: PaymentRefunded.type });
     }
     return (await this.options.sideEffects.of(events)).map((effect) => ({

@@ -21,11 +21,14 @@ describe('payments API: the synchronous critical path', () => {
       .pluck()
       .get() as number;
 
-  const gatewayChargeOf = (paymentId: string) =>
-    new Database(join(t.dataDir, 'syncopate.db'), { readonly: true })
-      .prepare('SELECT gateway_charge FROM payments WHERE id = ?')
-      .pluck()
-      .get(paymentId) as string;
+  const gatewayChargeOf = (paymentId: string) => {
+    const db = new Database(join(t.dataDir, 'syncopate.db'), { readonly: true });
+    try {
+      return db.prepare('SELECT gateway_charge FROM payments WHERE id = ?').pluck().get(paymentId) as string;
+    } finally {
+      db.close();
+    }
+  };
   /** A day later: payments has forgotten key `k`, and the gateway the rows `forget` dates back. */
   const dayLater = (k: string, forget: string, gatewayRowId: string) => {
     const payments = new Database(join(t.dataDir, 'syncopate.db'));
