@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { clipReason } from '../../dead-letters.js';
+import { sleep } from '../../sleep.js';
 import type { Delivery, Failure, GroupQueue, GroupQueueOptions } from '../../transport.js';
 import type { QueueSql } from './queue-sql.js';
 import type { Wakeups } from './wakeups.js';
@@ -9,6 +10,12 @@ import type { Wakeups } from './wakeups.js';
 const CONTENDED_RETRY_MS = 5;
 /** How long acks wait for a claim to ride with before they go on their own. */
 const ACK_HOLD_MS = 2;
+/**
+ * While events trickle in faster than this, a consumer claims at most once per interval, so one
+ * claim takes the several that arrived meanwhile (measured: half the server's CPU a message at
+ * 3,000 a second). Slower flows are claimed the moment they are announced, with no added latency.
+ */
+const MIN_CLAIM_INTERVAL_MS = 1;
 
 interface PendingAck {
   deliveries: readonly Delivery[];
@@ -54,6 +61,7 @@ export class PostgresGroupQueue implements GroupQueue {
   /** Acks waiting to ride with the next claim, while the consumer waits for a wake-up. */
   private readonly acks: PendingAck[] = [];
   private holdingAcks = false;
+  private lastClaimAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: PostgresGroupQueueOptions) {
     const prefix = `syncopate-${options.schema}`;
@@ -87,10 +95,20 @@ export class PostgresGroupQueue implements GroupQueue {
         await wakeups.wait(this.drained, pollMs, signal, closing);
       }
     }
+    if (this.drained !== undefined) {
+      const early = this.lastClaimAt + MIN_CLAIM_INTERVAL_MS - performance.now();
+      if (early > 0) {
+        this.holdingAcks = true;
+        await sleep(early, signal);
+        this.holdingAcks = false;
+        acks.push(...this.acks.splice(0));
+      }
+    }
     this.drained = undefined;
     while (!stopped()) {
       const seen = wakeups.generation;
       const lease = randomUUID();
+      this.lastClaimAt = performance.now();
       const { rows } = await this.claimWith(acks, [group, max, leaseMs, lease]);
       acks = [];
       const first = rows[0];
