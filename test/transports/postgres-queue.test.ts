@@ -6,7 +6,7 @@ import {
   type Transport,
   type TransportDriver,
 } from '../../src/messaging/index.js';
-import { openPostgresDriver } from '../../src/messaging/transports/postgres/postgres-driver.js';
+import { migratePostgresQueue, openPostgresDriver } from '../../src/messaging/transports/postgres/postgres-driver.js';
 import { happened, TestHappened } from '../contract/events.js';
 import { requireServer } from '../support/availability.js';
 import { delay, waitFor } from '../support/wait.js';
@@ -188,5 +188,20 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
     expect(afterFirst.live).toBe(0);
     expect(afterThird.live).toBe(0);
     expect(afterThird.bytes).toBeLessThanOrEqual(afterFirst.bytes * 1.2);
+  });
+
+  it('replaces the same-key index of an older schema with one led by the key', async () => {
+    const schema = schemas.next();
+    await driver(urlFor(schema));
+    const db = await admin();
+    await db.query(`DROP INDEX "${schema}".deliveries_by_key;
+      CREATE INDEX deliveries_order ON "${schema}".deliveries (grp, okey, id) WHERE okey IS NOT NULL`);
+    await migratePostgresQueue(db, schema);
+    const { rows } = await db.query<{ indexname: string; indexdef: string }>(
+      "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'deliveries' ORDER BY indexname",
+      [schema],
+    );
+    expect(rows.map((row) => row.indexname)).toEqual(['deliveries_by_key', 'deliveries_pkey']);
+    expect(rows[0]?.indexdef).toMatch(/\(okey, grp, id\) WHERE \(okey IS NOT NULL\)/);
   });
 });

@@ -67,7 +67,10 @@ CREATE TABLE IF NOT EXISTS ${s}.deliveries (
   autovacuum_vacuum_insert_scale_factor = 0,
   autovacuum_vacuum_insert_threshold = 50000
 );
-CREATE INDEX IF NOT EXISTS deliveries_order ON ${s}.deliveries (grp, okey, id) WHERE okey IS NOT NULL;
+-- Same-key order checks look up (okey, grp, id). The key leads so that an event's rows for every
+-- group share one leaf page. (Replaces deliveries_order on (grp, okey, id).)
+DROP INDEX IF EXISTS ${s}.deliveries_order;
+CREATE INDEX IF NOT EXISTS deliveries_by_key ON ${s}.deliveries (okey, grp, id) WHERE okey IS NOT NULL;
 -- Tables made before published_at existed get it; looked up first, so an up-to-date table is not locked.
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '${s}.deliveries'::regclass

