@@ -137,27 +137,32 @@ export class ChargeStore {
   }
 
   /**
-   * Records the refund and raises the charge's refunded total in one transaction, unless that
-   * would refund more than was captured: then false and nothing changes.
+   * Records the refund and raises the charge's refunded total in one transaction. `exceeds`: it
+   * would refund more than was captured, and nothing changes. `duplicate`: a concurrent request
+   * with the same key recorded its refund first (on PostgreSQL the insert waits for it to commit),
+   * and nothing of this one is kept.
    */
-  refund(refund: RefundRow): Promise<boolean> {
+  refund(refund: RefundRow): Promise<'created' | 'duplicate' | 'exceeds'> {
     return this.db.transaction(
       async (tx) => {
-        const { changes } = await tx.run(
-          'UPDATE charges SET amount_refunded = amount_refunded + ? WHERE id = ? AND amount_refunded + ? <= amount',
-          [refund.amount, refund.charge_id, refund.amount],
-        );
-        if (changes === 0) return false;
         // The caller found no live refund under this key: an expired one gives its key up.
         await tx.run(`UPDATE refunds SET ${RETIRE} WHERE idempotency_key = ? AND created_at < ?`, [
           refund.idempotency_key,
           cutoff(),
         ]);
-        await tx.run(
-          'INSERT INTO refunds (id, charge_id, idempotency_key, amount, created_at) VALUES (?, ?, ?, ?, ?)',
+        const inserted = await tx.run(
+          `INSERT INTO refunds (id, charge_id, idempotency_key, amount, created_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (idempotency_key) DO NOTHING`,
           [refund.id, refund.charge_id, refund.idempotency_key, refund.amount, refund.created_at],
         );
-        return true;
+        if (inserted.changes === 0) return 'duplicate';
+        const raised = await tx.run(
+          'UPDATE charges SET amount_refunded = amount_refunded + ? WHERE id = ? AND amount_refunded + ? <= amount',
+          [refund.amount, refund.charge_id, refund.amount],
+        );
+        if (raised.changes === 1) return 'created';
+        await tx.run('DELETE FROM refunds WHERE id = ?', [refund.id]);
+        return 'exceeds';
       },
       { durable: false },
     );

@@ -1,12 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SUPPORTED_CURRENCIES } from '../../contracts/currencies.js';
 import { ApiError, notFound } from '../../platform/http/api-error.js';
 import { encapsulate, type HttpServer } from '../../platform/http/server.js';
 import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';
 import { assessCard, brandOf, cardToken, DECLINE_MESSAGES } from './cards.js';
-import { type ChargeRow, ChargeStore, GATEWAY_MIGRATIONS, keyExpired } from './charge-store.js';
+import { type ChargeRow, ChargeStore, GATEWAY_MIGRATIONS, keyExpired, type RefundRow } from './charge-store.js';
 
 /**
  * A simulated payment provider: the synchronous dependency on the payment's critical path.
@@ -178,15 +178,7 @@ export async function createGateway(context: Pick<ServiceContext, 'config' | 'fa
         async (request, reply) => {
           const key = request.headers['idempotency-key'];
           const existing = await store.findRefund(key);
-          if (existing && !keyExpired(existing)) {
-            reply.header('idempotent-replayed', 'true');
-            return reply.code(201).send({
-              ...existing,
-              object: 'refund' as const,
-              charge: existing.charge_id,
-              created: existing.created_at,
-            });
-          }
+          if (existing && !keyExpired(existing)) return replayRefund(reply, existing);
           const charge = await store.get(request.params.id);
           if (!charge) throw notFound('charge', request.params.id);
           if (charge.status !== 'succeeded') {
@@ -207,7 +199,13 @@ export async function createGateway(context: Pick<ServiceContext, 'config' | 'fa
             amount: request.body.amount,
             created_at: new Date().toISOString(),
           };
-          if (!(await store.refund(refund))) throw amountTooLarge(request.body.amount, 0);
+          const outcome = await store.refund(refund);
+          if (outcome === 'exceeds') throw amountTooLarge(request.body.amount, 0);
+          if (outcome === 'duplicate') {
+            const first = await store.findRefund(key);
+            if (!first) throw new Error(`refund with key ${key} neither inserted nor found`);
+            return replayRefund(reply, first);
+          }
           return reply.code(201).send({
             id: refund.id,
             object: 'refund' as const,
@@ -227,6 +225,17 @@ export async function createGateway(context: Pick<ServiceContext, 'config' | 'fa
       faults.release();
     },
   };
+}
+
+function replayRefund(reply: FastifyReply, refund: RefundRow) {
+  reply.header('idempotent-replayed', 'true');
+  return reply.code(201).send({
+    id: refund.id,
+    object: 'refund' as const,
+    charge: refund.charge_id,
+    amount: refund.amount,
+    created: refund.created_at,
+  });
 }
 
 const keyReused = () =>

@@ -53,4 +53,35 @@ describe.runIf(pgAvailable)('idempotency with the services’ databases on Postg
       await t.setFaults('gateway', {});
     }
   });
+
+  it('refunds once at the gateway for twenty concurrent refund requests with one key', async () => {
+    const payment = await t.api('POST', '/v1/payments', {
+      body: paymentBody(),
+      idempotencyKey: `pg-refund-${process.pid}`,
+    });
+    expect(payment.status).toBe(201);
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT c.id FROM "${PREFIX}gateway".charges c
+       JOIN "${PREFIX}payments".payments p ON p.gateway_key = c.idempotency_key WHERE p.id = $1`,
+      [payment.body.id],
+    );
+    const chargeId = rows[0]?.id;
+    expect(chargeId).toBeDefined();
+    const refundKey = `pg-gateway-refund-${process.pid}`;
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        t.api('POST', `/v1/charges/${chargeId}/refunds`, {
+          key: 'gw_local_development_key',
+          idempotencyKey: refundKey,
+          body: { amount: 500 },
+        }),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
+    expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM "${PREFIX}gateway".refunds`)).toBe(1);
+    expect(await count(`SELECT amount_refunded AS n FROM "${PREFIX}gateway".charges WHERE id = $1`, [chargeId])).toBe(
+      500,
+    );
+  });
 });
