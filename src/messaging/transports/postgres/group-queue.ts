@@ -95,6 +95,7 @@ export class PostgresGroupQueue implements GroupQueue {
         await wakeups.wait(this.drained, pollMs, signal, closing);
       }
     }
+    // Woken within a millisecond of the last short claim: let the events of that millisecond gather.
     if (this.drained !== undefined) {
       const early = this.lastClaimAt + MIN_CLAIM_INTERVAL_MS - performance.now();
       if (early > 0) {
