@@ -164,6 +164,25 @@ describe.skipIf(!pgAvailable)('SqlDatabase on postgres: sync level per transacti
   });
 });
 
+describe.skipIf(!pgAvailable)('SqlDatabase on postgres: prepared statements', () => {
+  it('prepares a statement with parameters once per connection and reuses it; one without goes as a simple query', async () => {
+    const [, , open] = engines[1] ?? [];
+    if (!open) throw new Error('no postgres engine');
+    const db = await open();
+    await migrate(db, 'prepared', MIGRATIONS);
+    const statements = await db.transaction(async (tx) => {
+      for (let n = 0; n < 3; n++) await tx.run('INSERT INTO items (id, amount) VALUES (?, ?)', [`i${n}`, n]);
+      await tx.run('UPDATE items SET note = NULL');
+      return tx.all<{ statement: string }>(
+        "SELECT statement FROM pg_prepared_statements WHERE name LIKE 'syncopate-sql-%' AND statement LIKE '%items%'",
+      );
+    });
+    expect(statements.map((row) => row.statement)).toEqual(['INSERT INTO items (id, amount) VALUES ($1, $2)']);
+    expect(await db.get<{ n: number }>('SELECT count(*) AS n FROM items WHERE amount >= ?', [0])).toEqual({ n: 3 });
+    await db.close();
+  });
+});
+
 describe.skipIf(!pgAvailable)('migrations on postgres, from processes starting together', () => {
   it('five connections migrating one fresh schema at once: each migration applied once, no collision', async () => {
     const schema = `t_sql_race_${randomBytes(4).toString('hex')}`;
