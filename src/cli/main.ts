@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { ALL_MODULES, modulesNamed } from '../app/modules.js';
 import { runSystem } from './run-system.js';

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +27,12 @@ describe('the syncopate CLI', () => {
   it('explains itself with --help', async () => {
     const { stdout } = await cli(['--help']);
     for (const command of ['start', 'serve', 'pay', 'keys']) expect(stdout).toContain(command);
+  });
+
+  it('runs as the package’s `syncopate` command (what npx runs), with plain node', async () => {
+    const { bin } = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: { syncopate: string } };
+    const { stdout } = await run(process.execPath, [bin.syncopate, '--help'], { timeout: 60_000 });
+    expect(stdout).toContain('Usage: syncopate');
   });
 
   it('pays in bulk and prints latency percentiles and status counts', async () => {
