@@ -68,6 +68,9 @@ export const keyExpired = (row: { created_at: string }) => row.created_at < cuto
 /** Sets an expired key aside: its old row keeps its record under another name, and the key is free again. */
 const RETIRE = "idempotency_key = idempotency_key || ':expired:' || id";
 
+const refundUnder = (ex: SqlExecutor, idempotencyKey: string) =>
+  ex.get<RefundRow>('SELECT * FROM refunds WHERE idempotency_key = ?', [idempotencyKey]);
+
 export class ChargeStore {
   constructor(private readonly db: SqlDatabase) {}
 
@@ -88,8 +91,7 @@ export class ChargeStore {
     if (await this.db.transaction((tx) => this.insert(tx, charge), { durable: false })) {
       return { row: charge, created: true };
     }
-    const existing = await this.findByKey(charge.idempotency_key);
-    if (!existing) throw new Error(`charge with key ${charge.idempotency_key} neither inserted nor found`);
+    const existing = await this.storedUnder(charge.idempotency_key);
     if (!keyExpired(existing)) return { row: existing, created: false };
     const retired = await this.db.transaction(
       async (tx) => {
@@ -103,9 +105,14 @@ export class ChargeStore {
     );
     if (retired) return { row: charge, created: true };
     // A concurrent request with the same key made the new charge first: answer with it.
-    const current = await this.findByKey(charge.idempotency_key);
-    if (!current) throw new Error(`charge with key ${charge.idempotency_key} neither inserted nor found`);
-    return { row: current, created: false };
+    return { row: await this.storedUnder(charge.idempotency_key), created: false };
+  }
+
+  /** The charge a conflicting insert ran into. */
+  private async storedUnder(idempotencyKey: string): Promise<ChargeRow> {
+    const row = await this.findByKey(idempotencyKey);
+    if (!row) throw new Error(`charge with key ${idempotencyKey} neither inserted nor found`);
+    return row;
   }
 
   /** One INSERT; false when the key is taken. */
@@ -133,16 +140,16 @@ export class ChargeStore {
   }
 
   findRefund(idempotencyKey: string): Promise<RefundRow | undefined> {
-    return this.db.get<RefundRow>('SELECT * FROM refunds WHERE idempotency_key = ?', [idempotencyKey]);
+    return refundUnder(this.db, idempotencyKey);
   }
 
   /**
-   * Records the refund and raises the charge's refunded total in one transaction. `exceeds`: it
-   * would refund more than was captured, and nothing changes. `duplicate`: a concurrent request
-   * with the same key recorded its refund first (on PostgreSQL the insert waits for it to commit),
-   * and nothing of this one is kept.
+   * Records the refund and raises the charge's refunded total in one transaction, and returns the
+   * refund that stands under its key: this one (`created`), or the one a concurrent request with
+   * the same key recorded first (on PostgreSQL the insert waits for it to commit; nothing of this
+   * one is kept). Undefined when it would refund more than was captured: nothing changes.
    */
-  refund(refund: RefundRow): Promise<'created' | 'duplicate' | 'exceeds'> {
+  refund(refund: RefundRow): Promise<{ row: RefundRow; created: boolean } | undefined> {
     return this.db.transaction(
       async (tx) => {
         // The caller found no live refund under this key: an expired one gives its key up.
@@ -155,14 +162,18 @@ export class ChargeStore {
            ON CONFLICT (idempotency_key) DO NOTHING`,
           [refund.id, refund.charge_id, refund.idempotency_key, refund.amount, refund.created_at],
         );
-        if (inserted.changes === 0) return 'duplicate';
+        if (inserted.changes === 0) {
+          const first = await refundUnder(tx, refund.idempotency_key);
+          if (!first) throw new Error(`refund with key ${refund.idempotency_key} neither inserted nor found`);
+          return { row: first, created: false };
+        }
         const raised = await tx.run(
           'UPDATE charges SET amount_refunded = amount_refunded + ? WHERE id = ? AND amount_refunded + ? <= amount',
           [refund.amount, refund.charge_id, refund.amount],
         );
-        if (raised.changes === 1) return 'created';
+        if (raised.changes === 1) return { row: refund, created: true };
         await tx.run('DELETE FROM refunds WHERE id = ?', [refund.id]);
-        return 'exceeds';
+        return undefined;
       },
       { durable: false },
     );

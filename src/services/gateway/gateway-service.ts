@@ -74,6 +74,10 @@ function toCharge(row: ChargeRow): Charge {
   };
 }
 
+function toRefund(row: RefundRow) {
+  return { id: row.id, object: 'refund' as const, charge: row.charge_id, amount: row.amount, created: row.created_at };
+}
+
 const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`;
 const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
@@ -199,20 +203,10 @@ export async function createGateway(context: Pick<ServiceContext, 'config' | 'fa
             amount: request.body.amount,
             created_at: new Date().toISOString(),
           };
-          const outcome = await store.refund(refund);
-          if (outcome === 'exceeds') throw amountTooLarge(request.body.amount, 0);
-          if (outcome === 'duplicate') {
-            const first = await store.findRefund(key);
-            if (!first) throw new Error(`refund with key ${key} neither inserted nor found`);
-            return replayRefund(reply, first);
-          }
-          return reply.code(201).send({
-            id: refund.id,
-            object: 'refund' as const,
-            charge: charge.id,
-            amount: refund.amount,
-            created: refund.created_at,
-          });
+          const stored = await store.refund(refund);
+          if (!stored) throw amountTooLarge(request.body.amount, 0);
+          if (!stored.created) return replayRefund(reply, stored.row);
+          return reply.code(201).send(toRefund(stored.row));
         },
       );
     });
@@ -229,13 +223,7 @@ export async function createGateway(context: Pick<ServiceContext, 'config' | 'fa
 
 function replayRefund(reply: FastifyReply, refund: RefundRow) {
   reply.header('idempotent-replayed', 'true');
-  return reply.code(201).send({
-    id: refund.id,
-    object: 'refund' as const,
-    charge: refund.charge_id,
-    amount: refund.amount,
-    created: refund.created_at,
-  });
+  return reply.code(201).send(toRefund(refund));
 }
 
 const keyReused = () =>

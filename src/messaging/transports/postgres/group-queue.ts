@@ -85,10 +85,7 @@ export class PostgresGroupQueue implements GroupQueue {
     // handlers just dispatched wait a little with us, to ride with the claim a wake-up brings.
     let acks: PendingAck[] = [];
     if (this.drained !== undefined && wakeups.generation === this.drained) {
-      this.holdingAcks = true;
-      await wakeups.wait(this.drained, ACK_HOLD_MS, signal, closing);
-      this.holdingAcks = false;
-      acks = this.acks.splice(0);
+      acks = await this.holdingAcksThrough(wakeups.wait(this.drained, ACK_HOLD_MS, signal, closing));
       if (wakeups.generation === this.drained) {
         this.sendAcks(acks);
         acks = [];
@@ -98,12 +95,7 @@ export class PostgresGroupQueue implements GroupQueue {
     // Woken within a millisecond of the last short claim: let the events of that millisecond gather.
     if (this.drained !== undefined) {
       const early = this.lastClaimAt + MIN_CLAIM_INTERVAL_MS - performance.now();
-      if (early > 0) {
-        this.holdingAcks = true;
-        await sleep(early, signal);
-        this.holdingAcks = false;
-        acks.push(...this.acks.splice(0));
-      }
+      if (early > 0) acks.push(...(await this.holdingAcksThrough(sleep(early, signal))));
     }
     this.drained = undefined;
     while (!stopped()) {
@@ -122,6 +114,14 @@ export class PostgresGroupQueue implements GroupQueue {
     }
     this.sendAcks(acks);
     return [];
+  }
+
+  /** Acks that come during the wait are held for the next claim to carry; returns them. */
+  private async holdingAcksThrough(wait: Promise<void>): Promise<PendingAck[]> {
+    this.holdingAcks = true;
+    await wait;
+    this.holdingAcks = false;
+    return this.acks.splice(0);
   }
 
   /**
