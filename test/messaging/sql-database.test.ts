@@ -1,12 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqlDatabase } from '../../src/messaging/sql/open-sql-database.js';
-import { migrate, type SqlDatabase } from '../../src/messaging/sql/sql-database.js';
+import { migrate, type SqlDatabase, type SqlExecutor } from '../../src/messaging/sql/sql-database.js';
+import { SqliteDatabase } from '../../src/messaging/sql/sqlite-database.js';
+import { WalSync } from '../../src/messaging/sql/wal-sync.js';
 import { requireServer } from '../support/availability.js';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -126,26 +128,71 @@ describe.each(engines)('SqlDatabase on %s', (_name, available, open) => {
   });
 });
 
-describe('SqlDatabase on sqlite: sync level per commit', () => {
-  it('commits a relaxed batch without the fsync, and a durable one (with any relaxed work beside it, and a write outside a transaction) with it', async () => {
-    const [, , open] = engines[0] ?? [];
-    if (!open) throw new Error('no sqlite engine');
-    const db = await open();
+describe('SqlDatabase on sqlite: durability', () => {
+  it('resolves a durable batch (with any relaxed work beside it, and a write outside a transaction) after a sync of the log, and a relaxed batch without one', async () => {
+    const db = new SqliteDatabase(join(dir, `${randomBytes(4).toString('hex')}.db`));
     await migrate(db, 'test', MIGRATIONS);
-    const level = (tx: Pick<SqlDatabase, 'get'>) =>
-      tx.get<{ synchronous: number }>('PRAGMA synchronous').then((row) => row?.synchronous);
-    const FULL = 2;
-    const NORMAL = 1;
-    const durable = () => db.transaction((tx) => level(tx));
-    const relaxed = () => db.transaction((tx) => level(tx), { durable: false });
-    // Relaxed work scheduled beside durable work rides in the durable commit.
-    expect(await Promise.all([relaxed(), durable()])).toEqual([FULL, FULL]);
-    expect(await relaxed()).toBe(NORMAL);
-    expect(await relaxed()).toBe(NORMAL);
-    await db.run('INSERT INTO seq (label) VALUES (?)', ['outside']);
-    expect(await level(db)).toBe(FULL);
-    expect(await durable()).toBe(FULL);
+    const wal = db.wal;
+    if (!wal) throw new Error('a file database in WAL mode syncs its log');
+    const syncsFor = async (work: () => Promise<unknown>) => {
+      const before = wal.synced;
+      await work();
+      return wal.synced - before;
+    };
+    const insert = (tx: SqlExecutor, label: string) => tx.run('INSERT INTO seq (label) VALUES (?)', [label]);
+    const durable = (label: string) => db.transaction((tx) => insert(tx, label));
+    const relaxed = (label: string) => db.transaction((tx) => insert(tx, label), { durable: false });
+    // The connection never syncs in COMMIT: the log is synced off the event loop instead.
+    expect(await db.get<{ synchronous: number }>('PRAGMA synchronous')).toEqual({ synchronous: 1 });
+    expect(await syncsFor(() => durable('a'))).toBe(1);
+    expect(await syncsFor(() => Promise.all([relaxed('b'), durable('c')]))).toBe(1);
+    expect(await syncsFor(() => relaxed('d'))).toBe(0);
+    expect(await syncsFor(() => db.run('INSERT INTO seq (label) VALUES (?)', ['outside']))).toBe(1);
+    // Transactions asked for in one turn share one commit and one sync.
+    expect(await syncsFor(() => Promise.all(['e', 'f', 'g'].map((label) => durable(label))))).toBe(1);
+    expect((await db.all<{ label: string }>('SELECT label FROM seq ORDER BY n')).map((row) => row.label)).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+      'outside',
+      'e',
+      'f',
+      'g',
+    ]);
     await db.close();
+  });
+
+  it('commits without syncing at all when opened with synchronous: normal', async () => {
+    const db = new SqliteDatabase(join(dir, `${randomBytes(4).toString('hex')}.db`), { synchronous: 'normal' });
+    expect(db.wal).toBeUndefined();
+    await migrate(db, 'test', MIGRATIONS);
+    expect(await db.transaction((tx) => tx.get<{ n: number }>('SELECT count(*) AS n FROM seq'))).toEqual({ n: 0 });
+    await db.close();
+  });
+});
+
+describe('WalSync', () => {
+  it('shares syncs: callers while one runs get the next one, which starts when it ends', async () => {
+    const file = join(dir, `${randomBytes(4).toString('hex')}.log`);
+    writeFileSync(file, 'frames');
+    const wal = new WalSync(file);
+    const first = wal.sync();
+    const second = wal.sync();
+    const third = wal.sync();
+    expect(second).toBe(third);
+    expect(first).not.toBe(second);
+    await first;
+    expect(wal.synced).toBe(1);
+    await third;
+    expect(wal.synced).toBe(2);
+    await wal.close();
+  });
+
+  it('rejects when the log cannot be synced', async () => {
+    const wal = new WalSync(join(dir, 'no-such-file-wal'));
+    await expect(wal.sync()).rejects.toThrow(/ENOENT/);
+    expect(wal.synced).toBe(0);
   });
 });
 

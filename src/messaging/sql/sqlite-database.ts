@@ -3,6 +3,9 @@ import type { Database, Statement } from 'better-sqlite3';
 import { openSqlite, type SqliteOpenOptions } from '../transports/sqlite/database.js';
 import { holdWriteLock } from '../transports/sqlite/write-gate.js';
 import type { SqlDatabase, SqlExecutor, SqlParams, TransactionOptions } from './sql-database.js';
+import { WalSync } from './wal-sync.js';
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 interface Unit {
   work: (tx: SqlExecutor) => Promise<unknown>;
@@ -13,8 +16,10 @@ interface Unit {
 /**
  * SqlDatabase on better-sqlite3. Transactions are group-committed: those requested in one turn
  * of the event loop run one after another, each in its own savepoint, inside one transaction
- * whose single commit (and fsync) they share; one that throws is rolled back alone. While a batch
- * runs, every other statement on this connection waits for it, so nothing slips into it.
+ * whose single commit they share; one that throws is rolled back alone. While a batch runs, every
+ * other statement on this connection waits for it, so nothing slips into it. A batch's durable
+ * units resolve once the log is synced, which happens off the event loop (`WalSync`): the next
+ * batch runs meanwhile.
  *
  * Open ONE SqliteDatabase per file per process. Another connection of this process may write to
  * the same file only through `writeBetweenBatches` (the SQLite transport does): a batch awaits
@@ -30,22 +35,21 @@ export class SqliteDatabase implements SqlDatabase {
   private readonly direct: SqlExecutor;
   private readonly pending: Unit[] = [];
   /**
-   * Whether a pending unit asked for durability. Relaxed units alone commit without the fsync;
-   * beside a durable one they ride in its commit: durability they did not ask for costs them nothing.
+   * Whether a pending unit asked for durability. Relaxed units alone commit without the sync;
+   * beside a durable one they wait for its sync: durability they did not ask for costs them nothing.
    */
   private durablePending = false;
-  private readonly synchronous: 'FULL' | 'NORMAL';
-  /** The connection's sync level now: switched only when a commit needs the other one. */
-  private level: 'FULL' | 'NORMAL';
+  /** Undefined when commits are not synced at all (`synchronous: 'normal'`, or no log: in memory). */
+  readonly wal: WalSync | undefined;
   private flushing: Promise<void> | undefined;
   private scheduled = false;
   private controlStatements: Record<'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit', Statement> | undefined;
 
   constructor(file: string, options: SqliteOpenOptions = {}) {
-    this.raw = openSqlite(file, options);
+    this.raw = openSqlite(file, { synchronous: 'normal' });
     this.location = this.raw.name;
-    this.synchronous = options.synchronous === 'normal' ? 'NORMAL' : 'FULL';
-    this.level = this.synchronous;
+    const logged = this.raw.pragma('journal_mode', { simple: true }) === 'wal';
+    if (options.synchronous !== 'normal' && logged) this.wal = new WalSync(`${this.location}-wal`);
     const execute = this.statement.bind(this);
     this.direct = {
       dialect: 'sqlite',
@@ -76,8 +80,9 @@ export class SqliteDatabase implements SqlDatabase {
 
   async run(sql: string, params?: SqlParams): Promise<{ changes: number }> {
     await this.idle();
-    this.syncLevel(this.synchronous);
-    return this.direct.run(sql, params);
+    const result = await this.direct.run(sql, params);
+    await this.wal?.sync();
+    return result;
   }
 
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
@@ -102,6 +107,7 @@ export class SqliteDatabase implements SqlDatabase {
 
   async close(): Promise<void> {
     while (this.scheduled || this.flushing) await (this.flushing ?? new Promise((r) => setImmediate(r)));
+    await this.wal?.close();
     if (this.raw.open) this.raw.close();
   }
 
@@ -122,40 +128,22 @@ export class SqliteDatabase implements SqlDatabase {
     await this.idle();
     this.scheduled = false;
     const batch = this.pending.splice(0);
-    const level = this.durablePending ? this.synchronous : 'NORMAL';
+    const durable = this.durablePending;
     this.durablePending = false;
-    this.flushing = this.commit(batch, level);
-    holdWriteLock(this.location, this.flushing);
-    await this.flushing;
-    this.flushing = undefined;
-  }
-
-  private async commit(batch: Unit[], level: 'FULL' | 'NORMAL'): Promise<void> {
-    const control = this.control();
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const committing = this.commit(batch);
+    // The write lock is held until COMMIT returns; the next batch need not wait for the sync.
+    const committed: Promise<void> = committing.then(
+      () => this.doneFlushing(committed),
+      () => this.doneFlushing(committed),
+    );
+    this.flushing = committed;
+    holdWriteLock(this.location, committed);
+    let outcomes: Outcome[];
     try {
-      this.syncLevel(level);
-      control.begin.run();
+      outcomes = await committing;
+      if (durable) await this.wal?.sync();
     } catch (error) {
-      for (const unit of batch) unit.reject(error);
-      return;
-    }
-    for (const unit of batch) {
-      control.savepoint.run();
-      try {
-        outcomes.push({ ok: true, value: await unit.work(this.direct) });
-        control.release.run();
-      } catch (error) {
-        control.rollbackTo.run();
-        control.release.run();
-        outcomes.push({ ok: false, error });
-      }
-    }
-    try {
-      control.commit.run();
-    } catch (error) {
-      // Nothing of the batch is durable.
-      if (this.raw.inTransaction) this.raw.exec('ROLLBACK');
+      // Nothing of the batch is known to be durable.
       for (const unit of batch) unit.reject(error);
       return;
     }
@@ -166,11 +154,33 @@ export class SqliteDatabase implements SqlDatabase {
     });
   }
 
-  /** A PRAGMA costs about 1% of a payment's CPU when every batch switches twice (profiled). */
-  private syncLevel(level: 'FULL' | 'NORMAL'): void {
-    if (this.level === level) return;
-    this.raw.pragma(`synchronous = ${level}`);
-    this.level = level;
+  private doneFlushing(batch: Promise<void>): void {
+    if (this.flushing === batch) this.flushing = undefined;
+  }
+
+  /** Runs the batch's units in one transaction; rejects (all rolled back) when it cannot commit. */
+  private async commit(batch: Unit[]): Promise<Outcome[]> {
+    const control = this.control();
+    const outcomes: Outcome[] = [];
+    control.begin.run();
+    try {
+      for (const unit of batch) {
+        control.savepoint.run();
+        try {
+          outcomes.push({ ok: true, value: await unit.work(this.direct) });
+          control.release.run();
+        } catch (error) {
+          control.rollbackTo.run();
+          control.release.run();
+          outcomes.push({ ok: false, error });
+        }
+      }
+      control.commit.run();
+    } catch (error) {
+      if (this.raw.inTransaction) this.raw.exec('ROLLBACK');
+      throw error;
+    }
+    return outcomes;
   }
 
   /** Transaction control as prepared statements: parsed once, not on every unit (measured: 7% of a payment's CPU). */

@@ -3,6 +3,7 @@ import type { Database, Statement, Transaction } from 'better-sqlite3';
 import { clipReason, type DeadLetterRecord, parsePageRequest, toDeadLetter } from '../../dead-letters.js';
 import type { Envelope } from '../../envelope.js';
 import { DeadLetterNotFoundError, TransportClosedError } from '../../errors.js';
+import { WalSync } from '../../sql/wal-sync.js';
 import type {
   DeadLetter,
   DeadLetterPage,
@@ -77,6 +78,12 @@ export class SqliteDriver implements TransportDriver {
    * never loses one. WAL keeps them ordered before any later publish's sync.
    */
   private readonly bookkeeping: Database;
+  /**
+   * A `SqliteDatabase` on the same file commits without syncing and syncs the log afterwards, so
+   * its events are readable a moment before they are durable: a claim waits for a sync of the log
+   * before handing them out, so no handler acts on an event a power cut could still undo.
+   */
+  private readonly wal: WalSync | undefined;
   private readonly writer: SqliteQueueWriter;
   private readonly pollMs: number;
   private readonly queues = new Set<SqliteGroupQueue>();
@@ -87,6 +94,7 @@ export class SqliteDriver implements TransportDriver {
     this.db = openSqlite(options.filename, options);
     this.writer = new SqliteQueueWriter(this.db);
     this.bookkeeping = openSqlite(options.filename, { synchronous: 'normal' });
+    if (options.synchronous !== 'normal') this.wal = new WalSync(`${this.db.name}-wal`);
     this.pollMs = options.pollMs ?? 25;
     this.deadLetters = new SqliteDeadLetters(this.bookkeeping);
   }
@@ -103,7 +111,9 @@ export class SqliteDriver implements TransportDriver {
 
   async openQueue(options: GroupQueueOptions): Promise<GroupQueue> {
     this.assertOpen();
-    const queue = new SqliteGroupQueue(this.bookkeeping, options, this.pollMs, () => this.queues.delete(queue));
+    const queue = new SqliteGroupQueue(this.bookkeeping, this.wal, options, this.pollMs, () =>
+      this.queues.delete(queue),
+    );
     this.queues.add(queue);
     return queue;
   }
@@ -139,6 +149,7 @@ export class SqliteDriver implements TransportDriver {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.queues].map((queue) => queue.close()));
+    await this.wal?.close();
     this.bookkeeping.close();
     this.db.close();
   }
@@ -161,6 +172,7 @@ class SqliteGroupQueue implements GroupQueue {
 
   constructor(
     private readonly db: Database,
+    private readonly wal: WalSync | undefined,
     private readonly options: GroupQueueOptions,
     private readonly pollMs: number,
     private readonly onClose: () => void,
@@ -217,7 +229,10 @@ class SqliteGroupQueue implements GroupQueue {
             max,
           }),
         );
-        if (rows.length > 0) return rows.map((row) => toDelivery(row, lease));
+        if (rows.length > 0) {
+          await this.wal?.sync();
+          return rows.map((row) => toDelivery(row, lease));
+        }
       }
       announced = await waitForPublish(this.db.name, this.pollMs, signal);
     }
