@@ -35,7 +35,8 @@ describe.runIf(pgAvailable)('idempotency with the services’ databases on Postg
   });
 
   it('charges the gateway once for twenty concurrent requests with one key, and keeps one payment', async () => {
-    await t.setFaults('gateway', { latency: { fixedMs: 150 } });
+    // A second in flight: all twenty arrive while the first holds the key, however busy the machine.
+    await t.setFaults('gateway', { latency: { fixedMs: 1_000 } });
     try {
       const k = `pg-concurrent-${process.pid}`;
       const responses = await Promise.all(

@@ -45,7 +45,7 @@ describe('payments API: the synchronous critical path', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestSystem({ modules: [gatewayModule, paymentsModule], env: { GATEWAY_TIMEOUT_MS: '400' } });
+    t = await startTestSystem({ modules: [gatewayModule, paymentsModule], env: { GATEWAY_TIMEOUT_MS: '3000' } });
     gatewayDb = new Database(join(t.dataDir, 'gateway.db'), { readonly: true });
   });
   afterAll(async () => {
@@ -175,7 +175,10 @@ describe('payments API: the synchronous critical path', () => {
     });
 
     it('charges the gateway once for twenty concurrent requests with one key', async () => {
-      await t.setFaults('gateway', { latency: { fixedMs: 150 } });
+      // The first holds the key for a second: long enough for all twenty to arrive while it is in
+      // flight, even on a machine busy with other test files (150 ms once let three arrive after it;
+      // this file's gateway timeout, 3 s, leaves the second whole).
+      await t.setFaults('gateway', { latency: { fixedMs: 1_000 } });
       try {
         const k = key();
         const before = charges();
