@@ -83,7 +83,7 @@ export class SqliteDriver implements TransportDriver {
    * its events are readable a moment before they are durable: a claim waits for a sync of the log
    * before handing them out, so no handler acts on an event a power cut could still undo.
    */
-  private readonly wal: WalSync | undefined;
+  readonly wal: WalSync | undefined;
   private readonly writer: SqliteQueueWriter;
   private readonly pollMs: number;
   private readonly queues = new Set<SqliteGroupQueue>();
