@@ -174,8 +174,8 @@ describe('SqlDatabase on sqlite: durability', () => {
 
 describe('WalSync', () => {
   it('shares syncs: callers while one runs get the next one, which starts when it ends', async () => {
-    const file = join(dir, `${randomBytes(4).toString('hex')}.log`);
-    writeFileSync(file, 'frames');
+    const file = join(dir, `${randomBytes(4).toString('hex')}.db`);
+    writeFileSync(`${file}-wal`, 'frames');
     const wal = new WalSync(file);
     const first = wal.sync();
     const second = wal.sync();
@@ -190,7 +190,7 @@ describe('WalSync', () => {
   });
 
   it('rejects when the log cannot be synced', async () => {
-    const wal = new WalSync(join(dir, 'no-such-file-wal'));
+    const wal = new WalSync(join(dir, 'no-such-file.db'));
     await expect(wal.sync()).rejects.toThrow(/ENOENT/);
     expect(wal.synced).toBe(0);
   });

@@ -49,7 +49,7 @@ export class SqliteDatabase implements SqlDatabase {
     this.raw = openSqlite(file, { synchronous: 'normal' });
     this.location = this.raw.name;
     const logged = this.raw.pragma('journal_mode', { simple: true }) === 'wal';
-    if (options.synchronous !== 'normal' && logged) this.wal = new WalSync(`${this.location}-wal`);
+    if (options.synchronous !== 'normal' && logged) this.wal = new WalSync(this.location);
     const execute = this.statement.bind(this);
     this.direct = {
       dialect: 'sqlite',
@@ -132,15 +132,16 @@ export class SqliteDatabase implements SqlDatabase {
     this.durablePending = false;
     const committing = this.commit(batch);
     // The write lock is held until COMMIT returns; the next batch need not wait for the sync.
-    const committed: Promise<void> = committing.then(
-      () => this.doneFlushing(committed),
-      () => this.doneFlushing(committed),
+    this.flushing = committing.then(
+      () => {},
+      () => {},
     );
-    this.flushing = committed;
-    holdWriteLock(this.location, committed);
+    holdWriteLock(this.location, this.flushing);
     let outcomes: Outcome[];
     try {
-      outcomes = await committing;
+      outcomes = await committing.finally(() => {
+        this.flushing = undefined;
+      });
       if (durable) await this.wal?.sync();
     } catch (error) {
       // Nothing of the batch is known to be durable.
@@ -152,10 +153,6 @@ export class SqliteDatabase implements SqlDatabase {
       if (outcome?.ok) unit.resolve(outcome.value);
       else unit.reject(outcome?.error);
     });
-  }
-
-  private doneFlushing(batch: Promise<void>): void {
-    if (this.flushing === batch) this.flushing = undefined;
   }
 
   /** Runs the batch's units in one transaction; rejects (all rolled back) when it cannot commit. */

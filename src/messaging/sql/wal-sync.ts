@@ -20,7 +20,12 @@ export class WalSync {
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
 
-  constructor(private readonly walFile: string) {}
+  private readonly walFile: string;
+
+  /** `databaseFile`: the database whose log (`<file>-wal`, SQLite's name for it) is synced. */
+  constructor(databaseFile: string) {
+    this.walFile = `${databaseFile}-wal`;
+  }
 
   sync(): Promise<void> {
     if (!this.running) return this.start();

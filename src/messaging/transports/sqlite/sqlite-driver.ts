@@ -94,7 +94,7 @@ export class SqliteDriver implements TransportDriver {
     this.db = openSqlite(options.filename, options);
     this.writer = new SqliteQueueWriter(this.db);
     this.bookkeeping = openSqlite(options.filename, { synchronous: 'normal' });
-    if (options.synchronous !== 'normal') this.wal = new WalSync(`${this.db.name}-wal`);
+    if (options.synchronous !== 'normal') this.wal = new WalSync(this.db.name);
     this.pollMs = options.pollMs ?? 25;
     this.deadLetters = new SqliteDeadLetters(this.bookkeeping);
   }
