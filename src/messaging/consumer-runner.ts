@@ -1,5 +1,6 @@
 import { backoffDelay } from './backoff.js';
 import { Batcher } from './batcher.js';
+import { Deadlines } from './deadlines.js';
 import { decodeEnvelope, type Envelope } from './envelope.js';
 import { errorMessage, HandlerTimeoutError, PermanentError } from './errors.js';
 import { checkEventData } from './event-type.js';
@@ -36,6 +37,7 @@ export class ConsumerRunner implements Subscription {
   private readonly chains = new Map<string, Delivery[]>();
   private readonly stopClaiming = new AbortController();
   private readonly acks: Batcher<Delivery>;
+  private readonly timeouts: Deadlines<RunControl>;
   private readonly leaseTimer: NodeJS.Timeout;
   private readonly loop: Promise<void>;
   private slotFreed: (() => void) | undefined;
@@ -50,6 +52,8 @@ export class ConsumerRunner implements Subscription {
     this.group = options.group;
     this.handler = options.middleware.reduceRight<Handler>((next, wrap) => wrap(next), options.handler);
     this.acks = new Batcher((deliveries) => queue.ack(deliveries));
+    const timeoutMs = options.handlerTimeoutMs;
+    this.timeouts = new Deadlines(timeoutMs, (control) => control.stop(new HandlerTimeoutError(timeoutMs)));
     this.leaseTimer = setInterval(() => this.extendLeases(), Math.max(50, Math.floor(options.leaseMs / 3)));
     this.leaseTimer.unref();
     this.loop = this.claimLoop();
@@ -169,8 +173,7 @@ export class ConsumerRunner implements Subscription {
   private async attempt(event: Envelope, delivery: Delivery, control: RunControl): Promise<Settlement> {
     const checked = checkEventData(event, this.options.events);
     if (checked.kind !== 'accepted') return { kind: 'dead-letter', reason: checked.reason };
-    const timeoutMs = this.options.handlerTimeoutMs;
-    const timer = setTimeout(() => control.stop(new HandlerTimeoutError(timeoutMs)), timeoutMs);
+    const endTimeout = this.timeouts.start(control);
     const message: Message = {
       event: { ...event, data: checked.data },
       group: this.group,
@@ -180,8 +183,7 @@ export class ConsumerRunner implements Subscription {
       },
     };
     try {
-      // A handler that ignores its signal cannot hold the slot past its timeout.
-      await Promise.race([Promise.resolve().then(() => this.handler(message)), control.stopped()]);
+      await control.run(() => this.handler(message));
       return { kind: 'ack' };
     } catch (error) {
       const cause = control.reason ?? error;
@@ -199,7 +201,7 @@ export class ConsumerRunner implements Subscription {
         error: errorMessage(cause),
       };
     } finally {
-      clearTimeout(timer);
+      endTimeout();
     }
   }
 
@@ -262,6 +264,7 @@ export class ConsumerRunner implements Subscription {
     }
     await this.acks.idle();
     clearInterval(this.leaseTimer);
+    this.timeouts.close();
     await this.queue.close();
   }
 
@@ -293,11 +296,19 @@ class RunControl {
     return this.controller.signal;
   }
 
-  /** Rejects with the reason once the run is stopped. */
-  stopped(): Promise<never> {
-    return new Promise((_, reject) => {
-      if (this.reason !== undefined) reject(this.reason);
-      else this.interrupt = reject;
+  /**
+   * Runs the work, settling with it or with the reason it is stopped for, whichever comes first:
+   * a handler that ignores its signal cannot hold its slot past its timeout.
+   */
+  run(work: () => unknown): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.reason !== undefined) return reject(this.reason);
+      this.interrupt = reject;
+      try {
+        Promise.resolve(work()).then(() => resolve(), reject);
+      } catch (error) {
+        reject(error);
+      }
     });
   }
 
