@@ -60,7 +60,7 @@ export class ServiceResources {
   async outbox(service: string, db: SqlDatabase): Promise<Outbox> {
     const queueSchema = sameDatabaseQueue(db, this.parts.config.TRANSPORT_URL);
     if (queueSchema) return new PostgresQueueOutbox(queueSchema);
-    if (db === this.queueFileDatabase) return new SqliteQueueOutbox(db.location);
+    if (db === this.queueFileDatabase) return SqliteQueueOutbox.open(db);
     const outbox = await OutboxTable.open(db);
     const relay = new OutboxRelay({
       outbox,

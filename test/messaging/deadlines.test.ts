@@ -6,8 +6,8 @@ import { Deadlines } from '../../src/messaging/deadlines.js';
 function watch(afterMs: number) {
   const started = performance.now();
   const expired: { item: string; atMs: number }[] = [];
-  const deadlines = new Deadlines<string>(afterMs, (item) => {
-    expired.push({ item, atMs: performance.now() - started });
+  const deadlines = new Deadlines<{ name: string }>(afterMs, ({ name }) => {
+    expired.push({ item: name, atMs: performance.now() - started });
   });
   return { deadlines, expired, elapsed: () => performance.now() - started };
 }
@@ -15,8 +15,8 @@ function watch(afterMs: number) {
 describe('deadlines kept with one timer', () => {
   it('expires what runs past its deadline, and nothing that finished in time', async () => {
     const { deadlines, expired } = watch(80);
-    const finishFast = deadlines.start('fast');
-    deadlines.start('slow');
+    const finishFast = deadlines.start({ name: 'fast' });
+    deadlines.start({ name: 'slow' });
     await delay(20);
     finishFast();
     await delay(150);
@@ -26,9 +26,9 @@ describe('deadlines kept with one timer', () => {
 
   it('expires a later item at its own deadline after the one the timer was armed for finished', async () => {
     const { deadlines, expired } = watch(100);
-    const finishFirst = deadlines.start('first');
+    const finishFirst = deadlines.start({ name: 'first' });
     await delay(50);
-    deadlines.start('second'); // due at about 150 ms
+    deadlines.start({ name: 'second' }); // due at about 150 ms
     finishFirst();
     await delay(250);
     expect(expired.map((e) => e.item)).toEqual(['second']);
@@ -38,14 +38,14 @@ describe('deadlines kept with one timer', () => {
 
   it('expires several overdue items in the order they started', async () => {
     const { deadlines, expired } = watch(30);
-    for (const item of ['a', 'b', 'c']) deadlines.start(item);
+    for (const item of ['a', 'b', 'c']) deadlines.start({ name: item });
     await delay(100);
     expect(expired.map((e) => e.item)).toEqual(['a', 'b', 'c']);
   });
 
   it('finds the one overdue item among thousands finished out of order', async () => {
     const { deadlines, expired } = watch(60);
-    const finishers = Array.from({ length: 3_000 }, (_, n) => deadlines.start(`item ${n}`));
+    const finishers = Array.from({ length: 3_000 }, (_, n) => deadlines.start({ name: `item ${n}` }));
     // Finished from the newest back, so the finished ones pile up behind the unfinished front.
     for (let n = finishers.length - 1; n >= 0; n--) if (n !== 1_500) finishers[n]?.();
     await delay(150);
@@ -54,7 +54,7 @@ describe('deadlines kept with one timer', () => {
 
   it('expires nothing once closed', async () => {
     const { deadlines, expired } = watch(30);
-    deadlines.start('left running');
+    deadlines.start({ name: 'left running' });
     deadlines.close();
     await delay(80);
     expect(expired).toEqual([]);

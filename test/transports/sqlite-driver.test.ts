@@ -1,6 +1,7 @@
 /**
  * What the SQLite transport does beyond the shared contract: a service database on the same file
- * commits before it syncs, so a claim syncs the log before it hands events to handlers.
+ * commits before it syncs, so once such a writer has marked the file a claim syncs the log before
+ * it hands events to handlers.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,8 @@ describe('sqlite transport specifics', () => {
     try {
       await driver.declareGroup('g', [TestHappened.type]);
       // Written the way a service writes its events: in its own transaction, through the queue outbox.
-      await db.transaction((tx) => new SqliteQueueOutbox(driver.db.name).append(tx, [happened(1)]));
+      const outbox = await SqliteQueueOutbox.open(db);
+      await db.transaction((tx) => outbox.append(tx, [happened(1)]));
       const wal = driver.wal;
       if (!wal) throw new Error('a durable SQLite transport syncs its log');
       const before = wal.synced;
@@ -32,6 +34,23 @@ describe('sqlite transport specifics', () => {
       await queue.close();
     } finally {
       await db.close();
+      await driver.close();
+    }
+  });
+
+  it('does not sync a claim where every event was durable at its commit (no service wrote beside the queue)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'syncopate-sqlite-driver-')), 'queue.db');
+    const driver = (await openDriver(`sqlite:${file}`)) as SqliteDriver;
+    try {
+      await driver.declareGroup('g', [TestHappened.type]);
+      await driver.publish([happened(1)]);
+      const queue = await driver.openQueue({ group: 'g', eventTypes: [TestHappened.type], leaseMs: 30_000 });
+      const claimed = await queue.claim(10, new AbortController().signal);
+      expect(claimed).toHaveLength(1);
+      expect(driver.wal?.synced).toBe(0);
+      await queue.ack(claimed);
+      await queue.close();
+    } finally {
       await driver.close();
     }
   });

@@ -1,8 +1,9 @@
 import type { Envelope } from '../../envelope.js';
 import { UnroutableEventError } from '../../errors.js';
 import type { Outbox } from '../../outbox/outbox.js';
-import type { SqlExecutor } from '../../sql/sql-database.js';
+import type { SqlDatabase, SqlExecutor } from '../../sql/sql-database.js';
 import { FAN_OUT_SQL, fanOutParams } from './queue-writer.js';
+import { LATE_DURABLE_WRITERS } from './schema.js';
 import { announcePublished } from './wakeups.js';
 
 /**
@@ -12,7 +13,19 @@ import { announcePublished } from './wakeups.js';
  */
 export class SqliteQueueOutbox implements Outbox {
   /** `file`: the transport's database file, as the transport opened it (its consumers listen on it). */
-  constructor(private readonly file: string) {}
+  private constructor(private readonly file: string) {}
+
+  /**
+   * `db`: the service's database, open on the transport's file. Its commits are readable a moment
+   * before they are durable (it syncs the log after COMMIT), so it first says so in the file: the
+   * transport's claims then sync the log before handing events out. Where no such writer ever
+   * wrote, every queue row was durable at its COMMIT and a claim's sync would be a second fsync.
+   */
+  static async open(db: SqlDatabase): Promise<SqliteQueueOutbox> {
+    if (db.dialect !== 'sqlite') throw new Error('the SQLite queue outbox needs a SQLite database');
+    await db.run('INSERT OR IGNORE INTO syncopate_markers (name) VALUES (?)', [LATE_DURABLE_WRITERS]);
+    return new SqliteQueueOutbox(db.location);
+  }
 
   async append(tx: SqlExecutor, events: readonly Envelope[]): Promise<void> {
     if (tx.dialect !== 'sqlite') throw new Error('the SQLite queue outbox needs a SQLite transaction');

@@ -41,6 +41,13 @@ DROP INDEX IF EXISTS syncopate_deliveries_order;
 CREATE INDEX IF NOT EXISTS syncopate_deliveries_by_key ON syncopate_deliveries (okey, grp, id)
   WHERE okey IS NOT NULL;
 
+-- Names the kinds of writer this file has had. 'late_durable_writers': some connection commits
+-- queue rows before they are durable (a service's transaction beside the queue, which syncs the
+-- log after COMMIT), so claims must sync the log before handing events out; see SqliteQueueOutbox.
+CREATE TABLE IF NOT EXISTS syncopate_markers (
+  name TEXT PRIMARY KEY
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS syncopate_dead_letters (
   position         INTEGER PRIMARY KEY AUTOINCREMENT,
   grp              TEXT NOT NULL,
@@ -60,3 +67,6 @@ CREATE TABLE IF NOT EXISTS syncopate_dead_letters (
 export function migrateQueueSchema(db: Database): void {
   db.transaction(() => db.exec(DDL)).immediate();
 }
+
+/** The marker a writer whose commits are durable only after COMMIT leaves in the file. */
+export const LATE_DURABLE_WRITERS = 'late_durable_writers';

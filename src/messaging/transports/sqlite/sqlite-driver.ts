@@ -17,6 +17,7 @@ import type {
 } from '../../transport.js';
 import { openSqlite, type SqliteOpenOptions } from './database.js';
 import { SqliteQueueWriter } from './queue-writer.js';
+import { LATE_DURABLE_WRITERS } from './schema.js';
 import { announcePublished, waitForPublish } from './wakeups.js';
 import { writeBetweenBatches } from './write-gate.js';
 
@@ -80,10 +81,14 @@ export class SqliteDriver implements TransportDriver {
   private readonly bookkeeping: Database;
   /**
    * A `SqliteDatabase` on the same file commits without syncing and syncs the log afterwards, so
-   * its events are readable a moment before they are durable: a claim waits for a sync of the log
-   * before handing them out, so no handler acts on an event a power cut could still undo.
+   * its events are readable a moment before they are durable: once such a writer has marked the
+   * file, a claim waits for a sync of the log before handing events out, so no handler acts on an
+   * event a power cut could still undo.
    */
   readonly wal: WalSync | undefined;
+  private readonly lateDurableMarker: Statement;
+  /** Once seen, the marker stays: such a writer may come back any time. */
+  private lateDurableWriters = false;
   private readonly writer: SqliteQueueWriter;
   private readonly pollMs: number;
   private readonly queues = new Set<SqliteGroupQueue>();
@@ -95,6 +100,10 @@ export class SqliteDriver implements TransportDriver {
     this.writer = new SqliteQueueWriter(this.db);
     this.bookkeeping = openSqlite(options.filename, { synchronous: 'normal' });
     if (options.synchronous !== 'normal') this.wal = new WalSync(this.db.name);
+    this.lateDurableMarker = this.bookkeeping
+      .prepare('SELECT 1 FROM syncopate_markers WHERE name = ?')
+      .pluck()
+      .bind(LATE_DURABLE_WRITERS);
     this.pollMs = options.pollMs ?? 25;
     this.deadLetters = new SqliteDeadLetters(this.bookkeeping);
   }
@@ -111,11 +120,26 @@ export class SqliteDriver implements TransportDriver {
 
   async openQueue(options: GroupQueueOptions): Promise<GroupQueue> {
     this.assertOpen();
-    const queue = new SqliteGroupQueue(this.bookkeeping, this.wal, options, this.pollMs, () =>
-      this.queues.delete(queue),
+    const queue = new SqliteGroupQueue(
+      this.bookkeeping,
+      () => this.syncClaimed(),
+      options,
+      this.pollMs,
+      () => this.queues.delete(queue),
     );
     this.queues.add(queue);
     return queue;
+  }
+
+  /**
+   * Makes claimed events durable before they are handed out, where they may not be yet. The
+   * marker is read after the claim: a writer marks the file before its first event, so a claim
+   * that saw the event sees the marker.
+   */
+  private async syncClaimed(): Promise<void> {
+    if (!this.wal) return;
+    this.lateDurableWriters ||= this.lateDurableMarker.get() !== undefined;
+    if (this.lateDurableWriters) await this.wal.sync();
   }
 
   /**
@@ -172,7 +196,7 @@ class SqliteGroupQueue implements GroupQueue {
 
   constructor(
     private readonly db: Database,
-    private readonly wal: WalSync | undefined,
+    private readonly syncClaimed: () => Promise<void>,
     private readonly options: GroupQueueOptions,
     private readonly pollMs: number,
     private readonly onClose: () => void,
@@ -230,7 +254,7 @@ class SqliteGroupQueue implements GroupQueue {
           }),
         );
         if (rows.length > 0) {
-          await this.wal?.sync();
+          await this.syncClaimed();
           return rows.map((row) => toDelivery(row, lease));
         }
       }
