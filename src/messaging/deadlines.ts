@@ -51,13 +51,12 @@ export class Deadlines<T extends object> {
   private fire(): void {
     this.timer = undefined;
     const now = performance.now();
-    for (let entry = this.oldest(); entry && entry.at <= now; entry = this.oldest()) {
+    let entry = this.oldest();
+    for (; entry && entry.at <= now; entry = this.oldest()) {
       this.head++;
       this.expire(entry.item as T);
     }
-    this.compact();
-    const next = this.oldest();
-    if (next) this.timer = this.arm(next.at - now);
+    if (entry) this.timer = this.arm(entry.at - now);
   }
 
   /** The oldest unfinished entry, dropping finished ones in front of it. */
