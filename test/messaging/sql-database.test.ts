@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,6 +14,9 @@ import { requireServer } from '../support/availability.js';
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const pgAvailable = await requireServer('PostgreSQL', 5432);
 const dir = mkdtempSync(join(tmpdir(), 'syncopate-sql-'));
+// Where SQLite puts the temporary files it needs: read once, at its first open in this process.
+const sqliteTemp = mkdtempSync(join(tmpdir(), 'syncopate-sql-temp-'));
+process.env.SQLITE_TMPDIR = sqliteTemp;
 const schemas: string[] = [];
 
 afterAll(async () => {
@@ -169,6 +172,33 @@ describe('SqlDatabase on sqlite: durability', () => {
     await migrate(db, 'test', MIGRATIONS);
     expect(await db.transaction((tx) => tx.get<{ n: number }>('SELECT count(*) AS n FROM seq'))).toEqual({ n: 0 });
     await db.close();
+  });
+});
+
+describe('SqlDatabase on sqlite: temporary data', () => {
+  it("keeps a group commit's savepoint journals in memory, however many pages a unit changes again", async () => {
+    const db = new SqliteDatabase(join(dir, `${randomBytes(4).toString('hex')}.db`));
+    await migrate(db, 'test', MIGRATIONS);
+    const created: string[] = [];
+    const watcher = watch(sqliteTemp, (_event, name) => created.push(String(name)));
+    try {
+      const note = 'n'.repeat(1_000);
+      // One batch: the second unit changes again the ~40 pages the first one wrote, so its savepoint
+      // journals them (160 KB): past 64 KiB, SQLite's default spills such a journal to a file.
+      const [, updated] = await Promise.all([
+        db.transaction(async (tx) => {
+          for (let i = 0; i < 150; i++)
+            await tx.run('INSERT INTO items (id, amount, note) VALUES (?, ?, ?)', [`i${i}`, i, note]);
+        }),
+        db.transaction((tx) => tx.run('UPDATE items SET note = upper(note)')),
+      ]);
+      expect(updated.changes).toBe(150);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // file events arrive asynchronously
+      expect(created).toEqual([]);
+    } finally {
+      watcher.close();
+      await db.close();
+    }
   });
 });
 

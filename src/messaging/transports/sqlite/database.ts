@@ -21,5 +21,10 @@ export function openSqlite(file: string, options: SqliteOpenOptions = {}): Datab
   db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
   // Other processes write to the same file; wait for their short transactions instead of failing.
   db.pragma('busy_timeout = 5000');
+  // Temporary data in memory, the statement journals above all: a group commit gives each unit a
+  // savepoint, and past 64 KiB SQLite spilled their journals to files in /var/tmp, created, written
+  // and unlinked many times a second (measured: 15 of a payment's 40 pwrite calls; 30 µs of its
+  // system time). They hold one batch's changed pages at most.
+  db.pragma('temp_store = MEMORY');
   return db;
 }
