@@ -192,6 +192,8 @@ class SqliteGroupQueue implements GroupQueue {
   private readonly releaseRow: Statement;
   private readonly takeRow: Statement;
   private readonly insertDeadLetter: Statement;
+  /** Whether the last claim took rows: under a backlog, the read before each claim found work every time. */
+  private lastClaimFound = false;
   private closed = false;
 
   constructor(
@@ -238,10 +240,11 @@ class SqliteGroupQueue implements GroupQueue {
   }
 
   async claim(max: number, signal: AbortSignal): Promise<Delivery[]> {
-    let announced = false;
+    // A queue whose last claim found work most likely has more: it claims straight away.
+    let announced = this.lastClaimFound;
     while (!signal.aborted && !this.closed) {
       const now = Date.now();
-      // After a poll, a read first: an idle consumer must not take the file's write lock from publishers.
+      // Otherwise a read first: an idle consumer must not take the file's write lock from publishers.
       if (announced || this.hasWork.get({ grp: this.options.group, now })) {
         const lease = randomUUID();
         const rows = await writeBetweenBatches(this.db.name, () =>
@@ -253,6 +256,7 @@ class SqliteGroupQueue implements GroupQueue {
             max,
           }),
         );
+        this.lastClaimFound = rows.length > 0;
         if (rows.length > 0) {
           await this.syncClaimed();
           return rows.map((row) => toDelivery(row, lease));
