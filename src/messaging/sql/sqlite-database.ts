@@ -5,6 +5,15 @@ import { holdWriteLock } from '../transports/sqlite/write-gate.js';
 import type { SqlDatabase, SqlExecutor, SqlParams, TransactionOptions } from './sql-database.js';
 import { WalSync } from './wal-sync.js';
 
+/**
+ * Turns of the event loop a batch gathers for before it commits. On an idle loop a turn takes
+ * microseconds; under load each turn brings the work of the requests whose I/O arrived in it, which
+ * then shares the commit, its log pages and its sync. Measured on bench:api's critical path: 5.4
+ * transactions a commit after one turn, 14 after four, no more after six or eight; the payments
+ * process's CPU a request fell by about a sixth.
+ */
+const GATHER_TURNS = 4;
+
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 interface Unit {
@@ -14,9 +23,9 @@ interface Unit {
 }
 
 /**
- * SqlDatabase on better-sqlite3. Transactions are group-committed: those requested in one turn
- * of the event loop run one after another, each in its own savepoint, inside one transaction
- * whose single commit they share; one that throws is rolled back alone. While a batch runs, every
+ * SqlDatabase on better-sqlite3. Transactions are group-committed: those requested within a few
+ * turns of the event loop (`GATHER_TURNS`) run one after another, each in its own savepoint, inside
+ * one transaction whose single commit they share; one that throws is rolled back alone. While a batch runs, every
  * other statement on this connection waits for it, so nothing slips into it. A batch's durable
  * units resolve once the log is synced, which happens off the event loop (`WalSync`): the next
  * batch runs meanwhile.
@@ -100,7 +109,7 @@ export class SqliteDatabase implements SqlDatabase {
       });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => void this.flush());
+        this.gather(GATHER_TURNS);
       }
     });
   }
@@ -118,6 +127,10 @@ export class SqliteDatabase implements SqlDatabase {
       this.statements.set(sql, statement);
     }
     return statement;
+  }
+
+  private gather(turns: number): void {
+    setImmediate(() => (turns > 1 ? this.gather(turns - 1) : void this.flush()));
   }
 
   private async idle(): Promise<void> {
