@@ -107,6 +107,9 @@ export class DeliveryJournal {
   }
 
   private async mark(state: 'replayed' | 'purged', group: string, eventId?: string): Promise<void> {
+    // The attempt that dead-lettered the letter may still be on its way here (writes are batched):
+    // written after this update, it would turn a purged or replayed letter back into a dead one.
+    await this.flushed();
     const only = eventId === undefined ? '' : ' AND event_id = ?';
     await this.db.run(
       `UPDATE syncopate_delivery_journal SET state = ?, attempts = 0, next_attempt_at = NULL, updated_at = ?
