@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { z } from 'zod';
 import { sleep } from '../messaging/sleep.js';
 import { ApiError } from './http/api-error.js';
@@ -89,16 +89,26 @@ export class Faults {
    * An onRequest hook for a service's routes: drops the connection when down, waits the added
    * latency, and answers 500 at the error rate.
    */
-  readonly onRequest = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  readonly onRequest = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     if (this.settings.down) {
       request.raw.socket.destroy();
-      return reply.hijack();
+      reply.hijack();
+      done();
+      return;
     }
-    await this.delay();
-    if (this.takeFailure()) {
-      throw new ApiError(500, 'api_error', 'injected_fault', `${this.service} failed on purpose (fault injection)`);
-    }
+    // Callback style, so that a request with no latency to wait (nearly all) costs no promise.
+    const ms = this.drawLatency();
+    if (ms === 0) this.failOrPass(done);
+    else this.pause(ms).then(() => this.failOrPass(done), done);
   };
+
+  private failOrPass(done: HookHandlerDoneFunction): void {
+    done(
+      this.takeFailure()
+        ? new ApiError(500, 'api_error', 'injected_fault', `${this.service} failed on purpose (fault injection)`)
+        : undefined,
+    );
+  }
 
   /** The same knobs for work that is not an HTTP request (a consumer's handler): throws when down or failing. */
   async disturb(signal?: AbortSignal): Promise<void> {

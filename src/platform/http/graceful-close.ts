@@ -31,23 +31,20 @@ export function gracefulClose(
     inFlight.add(response);
     response.once('close', () => inFlight.delete(response));
   });
-  server.addHook('onRequest', async (request, reply) => {
-    if (!draining) return;
+  // Callback-style hooks: they run on every request, and an async hook costs promises for nothing.
+  server.addHook('onRequest', (request, reply, done) => {
+    if (!draining) return done();
     reply.header('connection', 'close');
-    if (!stillServe(request)) {
-      throw new ApiError(
-        503,
-        'api_error',
-        'shutting_down',
-        'This server is shutting down; retry the request',
-        undefined,
-        { 'retry-after': '1' },
-      );
-    }
+    if (stillServe(request)) return done();
+    done(
+      new ApiError(503, 'api_error', 'shutting_down', 'This server is shutting down; retry the request', undefined, {
+        'retry-after': '1',
+      }),
+    );
   });
-  server.addHook('onSend', async (_request, reply, payload) => {
+  server.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
   return async (deadlineMs) => {
