@@ -56,6 +56,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   );
   traceRequests(app);
   app.addHook('onResponse', (request, reply, done) => {
+    // Built only when it will be written: under load at LOG_LEVEL=warn this runs for nothing.
+    if (!options.logger.isLevelEnabled('info')) return done();
     request.log.info(
       {
         traceId: requestTraceId(request),
