@@ -24,11 +24,11 @@ interface Unit {
 
 /**
  * SqlDatabase on better-sqlite3. Transactions are group-committed: those requested within a few
- * turns of the event loop (`GATHER_TURNS`) run one after another, each in its own savepoint, inside
- * one transaction whose single commit they share; one that throws is rolled back alone. While a batch runs, every
- * other statement on this connection waits for it, so nothing slips into it. A batch's durable
- * units resolve once the log is synced, which happens off the event loop (`WalSync`): the next
- * batch runs meanwhile.
+ * turns of the event loop (`GATHER_TURNS`) run one after another, each in its own savepoint,
+ * inside one transaction whose single commit they share; one that throws is rolled back alone.
+ * While a batch runs, every other statement on this connection waits for it, so nothing slips
+ * into it. A batch's durable units resolve once the log is synced, which happens off the event
+ * loop (`WalSync`): the next batch runs meanwhile.
  *
  * Open ONE SqliteDatabase per file per process. Another connection of this process may write to
  * the same file only through `writeBetweenBatches` (the SQLite transport does): a batch awaits
