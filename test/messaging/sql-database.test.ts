@@ -151,8 +151,19 @@ describe('SqlDatabase on sqlite: durability', () => {
     expect(await syncsFor(() => Promise.all([relaxed('b'), durable('c')]))).toBe(1);
     expect(await syncsFor(() => relaxed('d'))).toBe(0);
     expect(await syncsFor(() => db.run('INSERT INTO seq (label) VALUES (?)', ['outside']))).toBe(1);
-    // Transactions asked for in one turn share one commit and one sync.
+    // Transactions asked for in one turn share one commit and one sync; so do those asked for a
+    // few turns later, while the batch gathers.
     expect(await syncsFor(() => Promise.all(['e', 'f', 'g'].map((label) => durable(label))))).toBe(1);
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    expect(
+      await syncsFor(async () => {
+        const first = durable('h');
+        await turn();
+        const second = durable('i');
+        await turn();
+        await Promise.all([first, second, durable('j')]);
+      }),
+    ).toBe(1);
     expect((await db.all<{ label: string }>('SELECT label FROM seq ORDER BY n')).map((row) => row.label)).toEqual([
       'a',
       'b',
@@ -162,6 +173,9 @@ describe('SqlDatabase on sqlite: durability', () => {
       'e',
       'f',
       'g',
+      'h',
+      'i',
+      'j',
     ]);
     await db.close();
   });
