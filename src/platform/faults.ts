@@ -97,9 +97,9 @@ export class Faults {
       return;
     }
     // Callback style, so that a request with no latency to wait (nearly all) costs no promise.
-    const ms = this.drawLatency();
-    if (ms === 0) this.failOrPass(done);
-    else this.pause(ms).then(() => this.failOrPass(done), done);
+    const waiting = this.delay();
+    if (waiting) waiting.then(() => this.failOrPass(done), done);
+    else this.failOrPass(done);
   };
 
   private failOrPass(done: HookHandlerDoneFunction): void {
@@ -134,9 +134,10 @@ export class Faults {
     await this.pause(this.settings.hangMs, signal);
   }
 
-  private async delay(signal?: AbortSignal): Promise<void> {
+  /** The added latency's wait, or undefined when there is none to wait. */
+  private delay(signal?: AbortSignal): Promise<void> | undefined {
     const ms = this.drawLatency();
-    if (ms > 0) await this.pause(ms, signal);
+    return ms > 0 ? this.pause(ms, signal) : undefined;
   }
 
   /**
