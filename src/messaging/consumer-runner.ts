@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { backoffDelay } from './backoff.js';
 import { Batcher } from './batcher.js';
 import { Deadlines } from './deadlines.js';
@@ -6,7 +7,7 @@ import { errorMessage, HandlerTimeoutError, PermanentError } from './errors.js';
 import { checkEventData } from './event-type.js';
 import { sleep } from './sleep.js';
 import type { ResolvedSubscribeOptions } from './subscribe-options.js';
-import { failed, MessagingAttributes, startProcessSpan, withSpan } from './tracing.js';
+import { contextOfSpan, failed, MessagingAttributes, startProcessSpan } from './tracing.js';
 import type { CloseOptions, Delivery, GroupQueue, Handler, Message, Outcome, Subscription } from './transport.js';
 
 const DEFAULT_CLOSE_DEADLINE_MS = 10_000;
@@ -140,7 +141,7 @@ export class ConsumerRunner implements Subscription {
       const decoded = decodeEnvelope(delivery.body);
       event = decoded;
       const span = startProcessSpan(this.system, this.group, decoded, delivery.attempt);
-      settlement = await withSpan(span, () => this.attempt(decoded, delivery, control));
+      settlement = await this.attempt(decoded, delivery, control, contextOfSpan(span));
       span.setAttribute(MessagingAttributes.outcome, settlement.kind);
       if (settlement.kind === 'retry') failed(span, settlement.error);
       if (settlement.kind === 'dead-letter') failed(span, settlement.reason);
@@ -170,7 +171,12 @@ export class ConsumerRunner implements Subscription {
     return settlement;
   }
 
-  private async attempt(event: Envelope, delivery: Delivery, control: RunControl): Promise<Settlement> {
+  private async attempt(
+    event: Envelope,
+    delivery: Delivery,
+    control: RunControl,
+    context: Context,
+  ): Promise<Settlement> {
     const checked = checkEventData(event, this.options.events);
     if (checked.kind !== 'accepted') return { kind: 'dead-letter', reason: checked.reason };
     const endTimeout = this.timeouts.start(control);
@@ -181,6 +187,7 @@ export class ConsumerRunner implements Subscription {
       get signal() {
         return control.signal;
       },
+      trace: context,
     };
     try {
       await control.run(() => this.handler(message));

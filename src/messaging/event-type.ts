@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { z } from 'zod';
 import { type Envelope, encodeEnvelope, MAX_ENVELOPE_BYTES, newEventId } from './envelope.js';
 import { formatZodError, InvalidEventError } from './errors.js';
@@ -50,6 +51,12 @@ export interface CreateEventOptions {
   causationId?: string;
   traceparent?: string;
   tracestate?: string;
+  /**
+   * The trace context the event is made in (a request's, a handling attempt's `message.trace`): the
+   * event gets a `create` span there, and every later hop of it joins that trace. Ignored when
+   * `traceparent` is given.
+   */
+  trace?: Context;
   /** Defaults to a new UUIDv7. */
   id?: string;
   time?: Date;
@@ -81,7 +88,7 @@ export function createEvent<E extends EventType>(
   if (options.causationId !== undefined) envelope.causationid = options.causationId;
   if (options.traceparent !== undefined) envelope.traceparent = options.traceparent;
   if (options.tracestate !== undefined) envelope.tracestate = options.tracestate;
-  traceCreation(envelope);
+  if (options.trace && !envelope.traceparent) traceCreation(envelope, options.trace);
   const size = Buffer.byteLength(encodeEnvelope(envelope));
   if (size > MAX_ENVELOPE_BYTES) {
     throw new InvalidEventError(eventType.type, `event is ${size} bytes, over the ${MAX_ENVELOPE_BYTES}-byte limit`);

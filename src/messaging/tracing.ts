@@ -1,7 +1,6 @@
 import {
   type Attributes,
   type Context,
-  context,
   INVALID_TRACEID,
   propagation,
   ROOT_CONTEXT,
@@ -16,6 +15,10 @@ import type { Envelope } from './envelope.js';
  * The toolkit's spans, through the OpenTelemetry API only: without an SDK registered they cost
  * next to nothing. Names and attributes follow the messaging semantic conventions (the `create`,
  * `send` and `process` operations), plus the CloudEvents ones for the envelope.
+ *
+ * Trace context is passed explicitly (`CreateEventOptions.trace`, `Message.trace`), never taken
+ * from an "active" context: on Node 20 the AsyncLocalStorage behind one costs a quarter of a
+ * payment's CPU (measured; see BENCHMARKS.md), for every promise of the process.
  */
 const tracer = trace.getTracer('syncopate.messaging');
 
@@ -61,21 +64,25 @@ export function contextOf(event: Pick<Envelope, 'traceparent' | 'tracestate'>): 
 }
 
 /**
- * A `create` span for a new event, child of whatever is active (the request that made it), whose
- * context the envelope then carries: every later hop of the event joins this trace.
+ * A `create` span for a new event, child of `parent` (the request that made it), whose context the
+ * envelope then carries: every later hop of the event joins this trace. Nothing without a trace.
  */
-export function traceCreation(event: Envelope): void {
-  if (event.traceparent || !trace.getActiveSpan()) return;
-  const span = tracer.startSpan(`create ${event.type}`, {
-    kind: SpanKind.PRODUCER,
-    attributes: {
-      ...envelopeAttributes(event),
-      [MessagingAttributes.operationType]: 'create',
-      [MessagingAttributes.operationName]: 'create',
+export function traceCreation(event: Envelope, parent: Context): void {
+  if (!trace.getSpan(parent)) return;
+  const span = tracer.startSpan(
+    `create ${event.type}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        ...envelopeAttributes(event),
+        [MessagingAttributes.operationType]: 'create',
+        [MessagingAttributes.operationName]: 'create',
+      },
     },
-  });
+    parent,
+  );
   const carrier: Record<string, string> = {};
-  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  propagation.inject(trace.setSpan(parent, span), carrier);
   if (carrier.traceparent) event.traceparent = carrier.traceparent;
   if (carrier.tracestate) event.tracestate = carrier.tracestate;
   span.end();
@@ -137,11 +144,10 @@ export function failed(span: Span, error: unknown): void {
 }
 
 /**
- * Runs `work` with `span` active, so what it calls (HTTP, the database) joins the span. A span
- * with no trace (no SDK registered) would be no one's parent, so it is not made active: a new
- * context per message was a measurable share of a consumer's CPU.
+ * The context for a handler's `message.trace`: the attempt's span. A span with no trace (no SDK
+ * registered) would be no one's parent, so no context is made for it: a new context per message
+ * was a measurable share of a consumer's CPU.
  */
-export function withSpan<T>(span: Span, work: () => T): T {
-  if (span.spanContext().traceId === INVALID_TRACEID) return work();
-  return context.with(trace.setSpan(context.active(), span), work);
+export function contextOfSpan(span: Span): Context {
+  return span.spanContext().traceId === INVALID_TRACEID ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, span);
 }

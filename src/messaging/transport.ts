@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { Envelope } from './envelope.js';
 import type { EventOf, EventType } from './event-type.js';
 
@@ -32,6 +33,11 @@ export interface Message<E extends Envelope = Envelope> {
   readonly attempt: number;
   /** Aborted when the handler times out or the subscription closes past its deadline. */
   readonly signal: AbortSignal;
+  /**
+   * The trace context of this attempt (its `process` span): pass it to what the handler does
+   * (outgoing calls, `createEvent`'s `trace`) so that joins the event's trace.
+   */
+  readonly trace: Context;
 }
 
 export type Handler<E extends Envelope = Envelope> = (message: Message<E>) => Promise<void> | void;

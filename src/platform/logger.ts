@@ -1,4 +1,3 @@
-import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 
 /** Fields that must never reach a log line, whatever a caller passes in. */
@@ -25,13 +24,6 @@ export function createLogger(options: {
       base: options.service ? { service: options.service } : {},
       redact: { paths: REDACTED, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      // A line written inside a span (a request, a handling attempt) carries its trace.
-      mixin() {
-        const spanContext = trace.getActiveSpan()?.spanContext();
-        return spanContext && trace.isSpanContextValid(spanContext)
-          ? { traceId: spanContext.traceId, spanId: spanContext.spanId }
-          : {};
-      },
     },
     options.destination,
   );

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { Context } from '@opentelemetry/api';
 import pLimit from 'p-limit';
 import { Agent, request } from 'undici';
 import type { Envelope } from '../messaging/envelope.js';
@@ -8,6 +9,8 @@ import { checkEventData, type EventType } from '../messaging/event-type.js';
 import type { Handler } from '../messaging/index.js';
 import { ApiError, errorBodySchema } from './http/api-error.js';
 import type { HttpServer } from './http/server.js';
+import { tracedCall } from './telemetry/client-spans.js';
+import { requestTrace } from './telemetry/http-spans.js';
 
 /**
  * Sync mode (`SIDE_EFFECTS=sync`), kept so the lab can measure it: the payments service calls each
@@ -54,6 +57,7 @@ export function registerEffectEndpoint(app: HttpServer, options: EffectEndpointO
     },
     async (request, reply) => {
       const event = request.body as Envelope;
+      const trace = requestTrace(request);
       await limit(async () => {
         for (const { group, events, handler } of options.groups) {
           const checked = checkEventData(event, events);
@@ -62,7 +66,7 @@ export function registerEffectEndpoint(app: HttpServer, options: EffectEndpointO
             throw new ApiError(400, 'invalid_request_error', 'invalid_event', checked.reason);
           const signal = AbortSignal.timeout(options.handlerTimeoutMs);
           try {
-            await handler({ event: { ...event, data: checked.data }, group, attempt: 1, signal });
+            await handler({ event: { ...event, data: checked.data }, group, attempt: 1, signal, trace });
           } catch (error) {
             throw new ApiError(500, 'api_error', 'side_effect_failed', `${group}: ${errorMessage(error)}`);
           }
@@ -95,20 +99,24 @@ export class SyncEffectCaller {
     },
   ) {}
 
-  async run(event: Envelope): Promise<void> {
+  /** `trace`: the context each call's client span is a child of (the payment request's). */
+  async run(event: Envelope, trace: Context): Promise<void> {
     for (const service of this.options.services) {
       let status: number;
       let text: string;
       try {
-        const response = await request(`${this.options.urlOf(service)}${effectPath(service)}`, {
-          method: 'POST',
-          dispatcher: this.agent,
-          headers: { authorization: `Bearer ${this.options.internalKey}`, 'content-type': 'application/json' },
-          body: JSON.stringify(event),
-          signal: AbortSignal.timeout(this.options.timeoutMs),
-        });
-        status = response.statusCode;
-        text = await response.body.text();
+        const url = new URL(`${this.options.urlOf(service)}${effectPath(service)}`);
+        const headers = { authorization: `Bearer ${this.options.internalKey}`, 'content-type': 'application/json' };
+        ({ statusCode: status, text } = await tracedCall(trace, 'POST', url, headers, async () => {
+          const response = await request(url, {
+            method: 'POST',
+            dispatcher: this.agent,
+            headers,
+            body: JSON.stringify(event),
+            signal: AbortSignal.timeout(this.options.timeoutMs),
+          });
+          return { statusCode: response.statusCode, text: await response.body.text() };
+        }));
       } catch (error) {
         throw new SideEffectFailedError(service, errorMessage(error));
       }

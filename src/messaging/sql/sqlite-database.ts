@@ -97,7 +97,7 @@ export class SqliteDatabase implements SqlDatabase {
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // The batch runs in the async context of whoever scheduled it; each unit's work must run in
-      // its own caller's (the active span, for one: else a payment's event joins another's trace).
+      // its own caller's (a caller's AsyncLocalStorage: else one request's store leaks into another's).
       // A plain AsyncResource, not AsyncResource.bind: on Node 20 bind costs ~12 µs a call (it
       // defines a deprecated property), the resource ~0.2 µs.
       const context = new AsyncResource('SqliteTransaction');

@@ -132,9 +132,12 @@ function toApiError(error: FastifyError | ApiError | Error, request: FastifyRequ
     return new ApiError(status, 'invalid_request_error', 'invalid_request', error.message);
   }
   if (isResponseSerializationError(error)) {
-    request.log.error({ err: error, issues: error.cause.issues }, 'response does not match its schema');
+    request.log.error(
+      { err: error, issues: error.cause.issues, traceId: requestTraceId(request) },
+      'response does not match its schema',
+    );
   } else {
-    request.log.error({ err: error }, 'unhandled error');
+    request.log.error({ err: error, traceId: requestTraceId(request) }, 'unhandled error');
   }
   return new ApiError(500, 'api_error', 'internal_error', 'An internal error occurred; it has been logged');
 }

@@ -1,4 +1,12 @@
-import { context, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
 import type { HttpServer } from '../http/server.js';
 
@@ -12,9 +20,17 @@ export function requestTraceId(request: FastifyRequest): string | undefined {
 }
 
 /**
+ * The request's trace context (its server span), for what the handler does on its behalf: pass it
+ * to outgoing calls and to `createEvent`, so they become the span's children.
+ */
+export function requestTrace(request: FastifyRequest): Context {
+  const span = spans.get(request);
+  return span ? trace.setSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT;
+}
+
+/**
  * A server span per request (HTTP semantic conventions), child of the caller's `traceparent`.
- * It starts when the request arrives and ends when the response has gone; the handler runs inside
- * it, so the handler's outgoing calls, queries and events become its children.
+ * It starts when the request arrives and ends when the response has gone.
  */
 export function traceRequests(app: HttpServer): void {
   app.addHook('onRequest', (request, _reply, done) => {
@@ -33,13 +49,6 @@ export function traceRequests(app: HttpServer): void {
     );
     spans.set(request, span);
     done();
-  });
-  // Body parsing runs in the socket's async context, not the hook's: the span is entered here,
-  // last thing before the handler, which Fastify then calls synchronously from `done`.
-  app.addHook('preHandler', (request, _reply, done) => {
-    const span = spans.get(request);
-    if (!span) return done();
-    context.with(trace.setSpan(context.active(), span), done);
   });
   app.addHook('onResponse', (request, reply, done) => {
     const span = spans.get(request);

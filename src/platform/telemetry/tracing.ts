@@ -1,5 +1,4 @@
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { RecentTraces } from './recent-traces.js';
@@ -19,10 +18,9 @@ export interface Tracing {
 let installed: Tracing | undefined;
 
 /**
- * Registers the OpenTelemetry SDK for this process, once: W3C trace context, async-local context,
- * spans for outgoing HTTP (undici), the in-memory recent traces, and OTLP export when
- * `OTEL_EXPORTER_OTLP_ENDPOINT` (or `…_TRACES_ENDPOINT`) is set. Later calls return the same one:
- * tracing is per process, whatever number of systems a test starts in it.
+ * Registers the OpenTelemetry SDK for this process, once: W3C trace context, the in-memory recent
+ * traces, and OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `…_TRACES_ENDPOINT`) is set. Later
+ * calls return the same one: tracing is per process, whatever number of systems a test starts in it.
  */
 export function installTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing {
   if (installed) return installed;
@@ -39,9 +37,10 @@ export function installTracing(serviceName: string, env: NodeJS.ProcessEnv = pro
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || serviceName }),
     spanProcessors: processors,
   });
-  provider.register();
-  // Created after the provider is registered, so its spans go to it.
-  new UndiciInstrumentation({ requireParentforSpans: true });
+  // No context manager: trace context is passed explicitly (a request's, a message's), never found
+  // as an "active" context. On Node 20 the AsyncLocalStorage behind one puts a hook on every promise
+  // of the process: a quarter of a payment's CPU, measured (BENCHMARKS.md, 2026-11-27 14:00).
+  provider.register({ contextManager: null });
   installed = { recent, exporting, flush: () => provider.forceFlush() };
   return installed;
 }

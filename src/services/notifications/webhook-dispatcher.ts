@@ -44,6 +44,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
           secret: endpoint.secret,
           timeoutMs: options.requestTimeoutMs,
           signal: message.signal,
+          trace: message.trace,
         });
         const record = { eventId: event.id, endpointId: endpoint.id };
         if (result.ok) {

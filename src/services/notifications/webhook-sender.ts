@@ -1,5 +1,7 @@
+import type { Context } from '@opentelemetry/api';
 import { request } from 'undici';
 import { errorMessage } from '../../messaging/index.js';
+import { tracedCall } from '../../platform/telemetry/client-spans.js';
 import { SIGNATURE_HEADER, signPayload } from './webhook-signature.js';
 
 export interface SendWebhookOptions {
@@ -11,6 +13,8 @@ export interface SendWebhookOptions {
   timeoutMs: number;
   /** The handler's signal: aborted on handler timeout or shutdown. */
   signal: AbortSignal;
+  /** The handling attempt's trace context: the request is its client span. */
+  trace: Context;
 }
 
 /** What one endpoint made of one request. `status` is null when it never answered. */
@@ -26,18 +30,21 @@ const MAX_DRAINED_BYTES = 64 * 1024;
 export async function sendWebhook(options: SendWebhookOptions): Promise<SendResult> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   try {
-    const response = await request(options.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Syncopate-Webhooks/1.0',
-        [SIGNATURE_HEADER]: signPayload({ body: options.body, secret: options.secret }),
-      },
-      body: options.body,
-      signal: AbortSignal.any([options.signal, timeout]),
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'Syncopate-Webhooks/1.0',
+      [SIGNATURE_HEADER]: signPayload({ body: options.body, secret: options.secret }),
+    };
+    const { statusCode: status } = await tracedCall(options.trace, 'POST', new URL(options.url), headers, async () => {
+      const response = await request(options.url, {
+        method: 'POST',
+        headers,
+        body: options.body,
+        signal: AbortSignal.any([options.signal, timeout]),
+      });
+      await response.body.dump({ limit: MAX_DRAINED_BYTES }).catch(() => undefined);
+      return response;
     });
-    await response.body.dump({ limit: MAX_DRAINED_BYTES }).catch(() => undefined);
-    const { statusCode: status } = response;
     if (status >= 200 && status < 300) return { ok: true, status };
     return { ok: false, status, error: `answered HTTP ${status}` };
   } catch (error) {

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import {
   BrokenCircuitError,
   CircuitState,
@@ -12,6 +13,7 @@ import {
   wrap,
 } from 'cockatiel';
 import { Agent, request } from 'undici';
+import { tracedCall } from '../../platform/telemetry/client-spans.js';
 
 /** The gateway's answer to a charge, as far as payments needs it. */
 export interface GatewayCharge {
@@ -113,9 +115,10 @@ export class GatewayClient {
     }
   }
 
-  async authorize(charge: ChargeRequest): Promise<Authorization> {
+  /** `trace`: the context each attempt's client span is a child of (the payment request's). */
+  async authorize(charge: ChargeRequest, trace: Context): Promise<Authorization> {
     const { idempotencyKey, ...body } = charge;
-    const response = await this.call('POST', '/v1/charges', { body, idempotencyKey });
+    const response = await this.call('POST', '/v1/charges', trace, { body, idempotencyKey });
     if (response.status === 201) return { outcome: 'approved', charge: response.body as GatewayCharge };
     if (response.status === 402) {
       const { error, charge: declined } = response.body as {
@@ -128,15 +131,19 @@ export class GatewayClient {
   }
 
   /** What the gateway did with a key, or undefined if it never received it. */
-  async lookup(idempotencyKey: string): Promise<GatewayCharge | undefined> {
-    const response = await this.call('GET', `/v1/charges/by-idempotency-key/${encodeURIComponent(idempotencyKey)}`, {});
+  async lookup(idempotencyKey: string, trace: Context): Promise<GatewayCharge | undefined> {
+    const path = `/v1/charges/by-idempotency-key/${encodeURIComponent(idempotencyKey)}`;
+    const response = await this.call('GET', path, trace, {});
     if (response.status === 200) return response.body as GatewayCharge;
     if (response.status === 404) return undefined;
     throw unexpected(response);
   }
 
-  async refund(options: { chargeId: string; amount: number; idempotencyKey: string }): Promise<{ id: string }> {
-    const response = await this.call('POST', `/v1/charges/${encodeURIComponent(options.chargeId)}/refunds`, {
+  async refund(
+    options: { chargeId: string; amount: number; idempotencyKey: string },
+    trace: Context,
+  ): Promise<{ id: string }> {
+    const response = await this.call('POST', `/v1/charges/${encodeURIComponent(options.chargeId)}/refunds`, trace, {
       body: { amount: options.amount },
       idempotencyKey: options.idempotencyKey,
     });
@@ -151,6 +158,7 @@ export class GatewayClient {
   private async call(
     method: 'GET' | 'POST',
     path: string,
+    trace: Context,
     options: { body?: unknown; idempotencyKey?: string },
   ): Promise<{ status: number; body: unknown }> {
     // The call's own parent signal: without one, cockatiel's timeout hangs each attempt's abort
@@ -159,26 +167,28 @@ export class GatewayClient {
     const call = new AbortController();
     try {
       return await this.policy.execute(async ({ signal }) => {
-        let response: Awaited<ReturnType<typeof request>>;
+        const url = new URL(path, this.options.baseUrl());
+        const headers: Record<string, string> = { authorization: `Bearer ${this.options.key}` };
+        if (options.body !== undefined) headers['content-type'] = 'application/json';
+        if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+        let answer: { statusCode: number; text: string };
         try {
-          response = await request(new URL(path, this.options.baseUrl()), {
-            method,
-            dispatcher: this.agent,
-            signal,
-            headers: {
-              authorization: `Bearer ${this.options.key}`,
-              ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-              ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
-            },
-            body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          answer = await tracedCall(trace, method, url, headers, async () => {
+            const response = await request(url, {
+              method,
+              dispatcher: this.agent,
+              signal,
+              headers,
+              body: options.body === undefined ? undefined : JSON.stringify(options.body),
+            });
+            return { statusCode: response.statusCode, text: await response.body.text() };
           });
         } catch (error) {
           if (signal.aborted) throw error;
           throw new TransientGatewayError(`gateway unreachable: ${(error as Error).message}`);
         }
-        const text = await response.body.text();
-        if (response.statusCode >= 500) throw new TransientGatewayError(`gateway answered ${response.statusCode}`);
-        return { status: response.statusCode, body: text ? JSON.parse(text) : undefined };
+        if (answer.statusCode >= 500) throw new TransientGatewayError(`gateway answered ${answer.statusCode}`);
+        return { status: answer.statusCode, body: answer.text ? JSON.parse(answer.text) : undefined };
       }, call.signal);
     } catch (error) {
       if (error instanceof TaskCancelledError) {

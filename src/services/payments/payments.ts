@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { trace } from '@opentelemetry/api';
+import { type Context, trace as otelTrace, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../contracts/payment-events.js';
 import { createEvent, type Envelope, newEventId } from '../../messaging/index.js';
@@ -39,7 +39,7 @@ export interface PaymentsOptions {
 }
 
 const SOURCE = 'urn:syncopate:payments';
-const tracer = trace.getTracer('syncopate.payments');
+const tracer = otelTrace.getTracer('syncopate.payments');
 
 /**
  * The critical path. A payment is claimed under its idempotency key, authorized by the gateway
@@ -62,7 +62,8 @@ export class Payments {
     return new Payments(options, await loadSecret(options.db));
   }
 
-  async create(principal: Principal, idempotencyKey: string, request: CreatePayment): Promise<Answer> {
+  /** `trace`: the request's trace context; the gateway call and the payment's event join it. */
+  async create(principal: Principal, idempotencyKey: string, request: CreatePayment, trace: Context): Promise<Answer> {
     const { accountId } = principal;
     const paymentId = `pay_${newEventId().replaceAll('-', '')}`;
     const gatewayKey = derivedKey('charge', accountId, idempotencyKey);
@@ -111,10 +112,10 @@ export class Payments {
           return answer;
         }
         if (!row) throw new Error(`payment ${claim.resourceId} vanished between claim and authorization`);
-        return this.authorize(principal, idempotencyKey, row.id, row.gateway_key, request);
+        return this.authorize(principal, idempotencyKey, row.id, row.gateway_key, request, trace);
       }
       case 'new':
-        return this.authorize(principal, idempotencyKey, paymentId, gatewayKey, request);
+        return this.authorize(principal, idempotencyKey, paymentId, gatewayKey, request, trace);
     }
   }
 
@@ -159,7 +160,13 @@ export class Payments {
     };
   }
 
-  async refund(principal: Principal, idempotencyKey: string, paymentId: string, amount?: number): Promise<Answer> {
+  async refund(
+    principal: Principal,
+    idempotencyKey: string,
+    paymentId: string,
+    amount: number | undefined,
+    trace: Context,
+  ): Promise<Answer> {
     const { accountId } = principal;
     const refundId = `re_${randomBytes(12).toString('base64url')}`;
     const requestHash = this.requestHash(`POST /v1/payments/${paymentId}/refunds`, { amount: amount ?? null });
@@ -176,7 +183,7 @@ export class Payments {
     if (claim.kind === 'in-flight') throw keyInUse();
     const id = claim.kind === 'resume' ? claim.resourceId : refundId;
     try {
-      return await this.refundOnce(principal, idempotencyKey, paymentId, id, amount);
+      return await this.refundOnce(principal, idempotencyKey, paymentId, id, amount, trace);
     } catch (error) {
       // A refused refund changed nothing: the key is released so a corrected request can use it.
       await this.db.transaction((tx) => this.keys.release(tx, accountId, idempotencyKey));
@@ -190,27 +197,23 @@ export class Payments {
     let settled = 0;
     for (const row of await store.processingSince(this.db, Date.now() - this.options.reconcileAfterMs, 50)) {
       // Its own trace, carrying the payment: the event it publishes and its side effects join it.
-      const outcome = await tracer.startActiveSpan(
-        'reconcile payment',
-        { attributes: { 'payment.id': row.id, 'account.id': row.account_id } },
-        async (span) => {
-          try {
-            return await this.reconcileOne(row);
-          } finally {
-            span.end();
-          }
-        },
-      );
+      const span = tracer.startSpan('reconcile payment', {
+        attributes: { 'payment.id': row.id, 'account.id': row.account_id },
+      });
+      const outcome = await this.reconcileOne(row, otelTrace.setSpan(ROOT_CONTEXT, span)).finally(() => span.end());
       if (outcome === 'gateway-unreachable') break;
       if (outcome === 'settled') settled += 1;
     }
     return settled;
   }
 
-  private async reconcileOne(row: PaymentRow): Promise<'settled' | 'unchanged' | 'gateway-unreachable'> {
+  private async reconcileOne(
+    row: PaymentRow,
+    trace: Context,
+  ): Promise<'settled' | 'unchanged' | 'gateway-unreachable'> {
     let charge: Awaited<ReturnType<GatewayClient['lookup']>>;
     try {
-      charge = await this.options.gateway.lookup(row.gateway_key);
+      charge = await this.options.gateway.lookup(row.gateway_key, trace);
     } catch (error) {
       this.options.logger.warn({ err: error, paymentId: row.id }, 'reconciler could not reach the gateway');
       return 'gateway-unreachable';
@@ -233,14 +236,17 @@ export class Payments {
           failureCode: 'gateway_timeout',
           failureMessage: 'The payment gateway did not receive the charge in time; nothing was charged.',
         };
-    const final = await this.settle(row.id, settlement, (tx, answer) =>
-      this.keys.completeForResource(tx, row.id, answer.status, answer.body),
+    const final = await this.settle(
+      row.id,
+      settlement,
+      (tx, answer) => this.keys.completeForResource(tx, row.id, answer.status, answer.body),
+      trace,
     );
     if (!final) return 'unchanged';
     this.options.logger.info({ paymentId: row.id, status: final.row.status }, 'reconciled a processing payment');
     // In sync mode nobody waits for this answer: a failed side effect is only logged.
     await this.options.dispatch
-      .after([final.event])
+      .after([final.event], trace)
       .catch((error) => this.options.logger.error({ err: error, paymentId: row.id }, 'side effect failed'));
     return 'settled';
   }
@@ -251,18 +257,22 @@ export class Payments {
     paymentId: string,
     gatewayKey: string,
     request: CreatePayment,
+    trace: Context,
   ): Promise<Answer> {
     const { accountId } = principal;
-    trace.getActiveSpan()?.setAttributes({ 'payment.id': paymentId, 'account.id': accountId });
+    otelTrace.getSpan(trace)?.setAttributes({ 'payment.id': paymentId, 'account.id': accountId });
     let authorization: Authorization;
     try {
-      authorization = await this.options.gateway.authorize({
-        idempotencyKey: gatewayKey,
-        amount: request.amount,
-        currency: request.currency,
-        card: request.card,
-        description: request.description ?? null,
-      });
+      authorization = await this.options.gateway.authorize(
+        {
+          idempotencyKey: gatewayKey,
+          amount: request.amount,
+          currency: request.currency,
+          card: request.card,
+          description: request.description ?? null,
+        },
+        trace,
+      );
     } catch (error) {
       if (error instanceof GatewayUnavailableError) {
         // Nothing was charged: leave no trace, so the client can retry with the same key.
@@ -299,11 +309,14 @@ export class Payments {
             failureMessage: authorization.message,
             brand: charge.card.brand,
           };
-    const final = await this.settle(paymentId, settlement, (tx, answer) =>
-      this.keys.complete(tx, accountId, idempotencyKey, answer.status, answer.body),
+    const final = await this.settle(
+      paymentId,
+      settlement,
+      (tx, answer) => this.keys.complete(tx, accountId, idempotencyKey, answer.status, answer.body),
+      trace,
     );
     if (final) {
-      await this.options.dispatch.after([final.event]);
+      await this.options.dispatch.after([final.event], trace);
       return final.answer;
     }
     // Someone (the reconciler) settled it while the gateway answered: report what was stored.
@@ -320,11 +333,12 @@ export class Payments {
     paymentId: string,
     settlement: Settlement,
     alsoInside: (tx: SqlExecutor, answer: Answer) => Promise<void>,
+    trace: Context,
   ): Promise<{ row: PaymentRow; event: Envelope; answer: Answer } | undefined> {
     return this.db.transaction(async (tx) => {
       const settled = await store.settle(tx, paymentId, settlement, newEventId());
       if (!settled) return undefined;
-      const event = paymentEvent(settled);
+      const event = paymentEvent(settled, trace);
       await this.options.dispatch.within(tx, [event]);
       const answer = await this.answerFor(tx, settled);
       await alsoInside(tx, answer);
@@ -337,7 +351,8 @@ export class Payments {
     idempotencyKey: string,
     paymentId: string,
     refundId: string,
-    requested?: number,
+    requested: number | undefined,
+    trace: Context,
   ): Promise<Answer> {
     const row = await store.get(this.db, paymentId);
     if (!row || row.account_id !== principal.accountId) throw notFound('payment', paymentId);
@@ -361,11 +376,14 @@ export class Payments {
       );
     }
     try {
-      await this.options.gateway.refund({
-        chargeId: row.gateway_charge,
-        amount,
-        idempotencyKey: derivedKey('refund', principal.accountId, idempotencyKey),
-      });
+      await this.options.gateway.refund(
+        {
+          chargeId: row.gateway_charge,
+          amount,
+          idempotencyKey: derivedKey('refund', principal.accountId, idempotencyKey),
+        },
+        trace,
+      );
     } catch (error) {
       if (error instanceof GatewayUnavailableError || error instanceof GatewayTimeoutError) {
         throw new ApiError(
@@ -396,7 +414,7 @@ export class Payments {
         );
       }
       const updated = (await store.get(tx, paymentId)) as PaymentRow;
-      const refunded = paymentEvent(updated, refund);
+      const refunded = paymentEvent(updated, trace, refund);
       await this.options.dispatch.within(tx, [refunded]);
       const created: Answer = {
         status: 201,
@@ -405,7 +423,7 @@ export class Payments {
       await this.keys.complete(tx, principal.accountId, idempotencyKey, created.status, created.body);
       return { answer: created, event: refunded };
     });
-    await this.options.dispatch.after([event]);
+    await this.options.dispatch.after([event], trace);
     return answer;
   }
 
@@ -432,7 +450,7 @@ export class Payments {
   }
 }
 
-function paymentEvent(row: PaymentRow, refund?: RefundRow): Envelope {
+function paymentEvent(row: PaymentRow, trace: Context, refund?: RefundRow): Envelope {
   const facts = {
     payment_id: row.id,
     account_id: row.account_id,
@@ -444,7 +462,7 @@ function paymentEvent(row: PaymentRow, refund?: RefundRow): Envelope {
     created_at: row.created_at,
   };
   const id = (refund ? refund.event_id : row.event_id) ?? undefined;
-  const options = { source: SOURCE, subject: row.id, orderingKey: row.id, id };
+  const options = { source: SOURCE, subject: row.id, orderingKey: row.id, id, trace };
   if (refund) {
     return createEvent(
       PaymentRefunded,

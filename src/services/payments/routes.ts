@@ -3,6 +3,7 @@ import type { ApiKeyStore } from '../../platform/auth/api-keys.js';
 import { authenticate, principalOf } from '../../platform/auth/authenticate.js';
 import { errorBodySchema } from '../../platform/http/api-error.js';
 import { encapsulate, type HttpServer } from '../../platform/http/server.js';
+import { requestTrace } from '../../platform/telemetry/http-spans.js';
 import type { Answer, Payments } from './payments.js';
 import {
   createPaymentSchema,
@@ -55,7 +56,8 @@ export function registerPaymentRoutes(app: HttpServer, parts: { payments: Paymen
         },
       },
       async (request, reply) => {
-        send(reply, await payments.create(principalOf(request), request.headers['idempotency-key'], request.body));
+        const key = request.headers['idempotency-key'];
+        send(reply, await payments.create(principalOf(request), key, request.body, requestTrace(request)));
       },
     );
 
@@ -121,7 +123,13 @@ export function registerPaymentRoutes(app: HttpServer, parts: { payments: Paymen
         const { id } = request.params;
         send(
           reply,
-          await payments.refund(principalOf(request), request.headers['idempotency-key'], id, request.body?.amount),
+          await payments.refund(
+            principalOf(request),
+            request.headers['idempotency-key'],
+            id,
+            request.body?.amount,
+            requestTrace(request),
+          ),
         );
       },
     );

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { Envelope } from '../../messaging/envelope.js';
 import type { Outbox } from '../../messaging/outbox/outbox.js';
 import type { SqlExecutor } from '../../messaging/sql/sql-database.js';
@@ -14,8 +15,8 @@ export interface SideEffectDispatch {
   readonly mode: 'async' | 'sync';
   /** Inside the change's transaction. */
   within(tx: SqlExecutor, events: readonly Envelope[]): Promise<void>;
-  /** After the commit, before the answer. */
-  after(events: readonly Envelope[]): Promise<void>;
+  /** After the commit, before the answer; `trace` is the context the calls join (the request's). */
+  after(events: readonly Envelope[], trace: Context): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,10 +33,10 @@ export function syncDispatch(caller: SyncEffectCaller): SideEffectDispatch {
   return {
     mode: 'sync',
     within: async () => {},
-    async after(events) {
+    async after(events, trace) {
       for (const event of events) {
         try {
-          await caller.run(event);
+          await caller.run(event, trace);
         } catch (error) {
           if (!(error instanceof SideEffectFailedError)) throw error;
           throw new ApiError(

@@ -10,6 +10,7 @@ import { authenticate, principalOf } from '../../platform/auth/authenticate.js';
 import type { Faults } from '../../platform/faults.js';
 import { ApiError, invalidRequest, notFound } from '../../platform/http/api-error.js';
 import { encapsulate, type HttpServer } from '../../platform/http/server.js';
+import { requestTrace } from '../../platform/telemetry/http-spans.js';
 import type { ReportRow, ReportStore } from './report-store.js';
 
 /** The longest range one report may cover. */
@@ -100,7 +101,7 @@ export function registerReportRoutes(app: HttpServer, options: ReportRoutesOptio
         const requested = createEvent(
           ReportRequested,
           { report_id: id, account_id: accountId, ...range },
-          { source: 'urn:syncopate:reports', subject: id, orderingKey: id },
+          { source: 'urn:syncopate:reports', subject: id, orderingKey: id, trace: requestTrace(request) },
         );
         const row = await db.transaction(async (tx) => {
           const created = await reports.create(tx, {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Faults } from '../../../src/platform/faults.js';
 import { GatewayClient } from '../../../src/services/payments/gateway-client.js';
@@ -45,7 +46,9 @@ describe('abort listeners with many calls in flight', () => {
   it('gateway calls through one client: no listener per call on a signal they share', async () => {
     const client = new GatewayClient({ baseUrl: () => url, key: 'gw_local_development_key', timeoutMs: 5_000 });
     try {
-      const found = await Promise.all(Array.from({ length: IN_FLIGHT }, (_, n) => client.lookup(`missing-${n}`)));
+      const found = await Promise.all(
+        Array.from({ length: IN_FLIGHT }, (_, n) => client.lookup(`missing-${n}`, ROOT_CONTEXT)),
+      );
       expect(found).toEqual(Array.from({ length: IN_FLIGHT }, () => undefined));
       await settled();
       expect(warnings).toEqual([]);
