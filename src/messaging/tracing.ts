@@ -17,8 +17,8 @@ import type { Envelope } from './envelope.js';
  * `send` and `process` operations), plus the CloudEvents ones for the envelope.
  *
  * Trace context is passed explicitly (`CreateEventOptions.trace`, `Message.trace`), never taken
- * from an "active" context: on Node 20 the AsyncLocalStorage behind one costs a quarter of a
- * payment's CPU (measured; see BENCHMARKS.md), for every promise of the process.
+ * from an "active" context: on Node 20 the AsyncLocalStorage behind one hooks every promise of
+ * the process, and going without it saved about a tenth of a payment's CPU (BENCHMARKS.md).
  */
 const tracer = trace.getTracer('syncopate.messaging');
 

@@ -39,7 +39,7 @@ export function installTracing(serviceName: string, env: NodeJS.ProcessEnv = pro
   });
   // No context manager: trace context is passed explicitly (a request's, a message's), never found
   // as an "active" context. On Node 20 the AsyncLocalStorage behind one puts a hook on every promise
-  // of the process: a quarter of a payment's CPU, measured (BENCHMARKS.md, 2026-11-27 14:00).
+  // of the process: going without saved about a tenth of a payment's CPU (BENCHMARKS.md).
   provider.register({ contextManager: null });
   installed = { recent, exporting, flush: () => provider.forceFlush() };
   return installed;
