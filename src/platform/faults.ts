@@ -110,10 +110,14 @@ export class Faults {
     );
   }
 
-  /** The same knobs for work that is not an HTTP request (a consumer's handler): throws when down or failing. */
-  async disturb(signal?: AbortSignal): Promise<void> {
+  /**
+   * The same knobs for work that is not an HTTP request (a consumer's handler): throws when down or
+   * failing. `within` (a handler's message) cuts an added latency short when its signal aborts; its
+   * signal is read only then, since a message's signal is made when first asked for.
+   */
+  async disturb(within?: { readonly signal: AbortSignal }): Promise<void> {
     if (this.settings.down) throw new InjectedFaultError(`${this.service} (down)`);
-    await this.delay(signal);
+    await this.delay(within);
     if (this.takeFailure()) throw new InjectedFaultError(this.service);
   }
 
@@ -135,9 +139,9 @@ export class Faults {
   }
 
   /** The added latency's wait, or undefined when there is none to wait. */
-  private delay(signal?: AbortSignal): Promise<void> | undefined {
+  private delay(within?: { readonly signal: AbortSignal }): Promise<void> | undefined {
     const ms = this.drawLatency();
-    return ms > 0 ? this.pause(ms, signal) : undefined;
+    return ms > 0 ? this.pause(ms, within?.signal) : undefined;
   }
 
   /**

@@ -38,7 +38,7 @@ export function paymentCounterHandler(
   options: Omit<PaymentCounterOptions, 'transport'>,
 ): Handler<EventOf<PaymentEventType>> {
   return async (message) => {
-    await options.faults.disturb(message.signal);
+    await options.faults.disturb(message);
     await options.inbox.once(message, (tx) => options.counters.apply(tx, deltaOf(message.event)));
   };
 }

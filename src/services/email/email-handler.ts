@@ -20,14 +20,15 @@ export interface EmailHandlerOptions {
  */
 export function createEmailHandler(options: EmailHandlerOptions): Handler<PaymentEvent> {
   const { faults, sentEmails, mailer, logger } = options;
-  return async ({ event, signal }) => {
-    await faults.disturb(signal);
+  return async (message) => {
+    const { event } = message;
+    await faults.disturb(message);
     if (await sentEmails.has(event.id)) {
       logger.debug({ eventId: event.id, type: event.type }, 'email already sent for this event; redelivery skipped');
       return;
     }
     const email = emailFor(event, { from: options.from });
-    const sent = await mailer.send(email, { signal });
+    const sent = await mailer.send(email, { signal: message.signal });
     // The one place a duplicate can still occur: the server has accepted the email and this row is
     // not written yet (the process dies, the disk fails, or an abort came too late to stop the
     // server taking it). The redelivery then sends again, with the same Message-ID, so a receiving

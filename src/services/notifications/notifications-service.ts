@@ -73,7 +73,7 @@ export async function createNotifications(
   });
 
   const broadcast = async (message: Message<EventOf<PaymentEventType>>) => {
-    await context.faults.disturb(message.signal);
+    await context.faults.disturb(message);
     hub.broadcast({ accountId: message.event.data.account_id, event: toEventObject(message.event) });
   };
 

@@ -28,7 +28,7 @@ export interface WebhookDispatcherOptions {
 export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
   const { endpoints, deliveries, logger } = options;
   return async (message: Message<EventOf<PaymentEventType>>): Promise<void> => {
-    await options.faults.disturb(message.signal);
+    await options.faults.disturb(message);
     const { event } = message;
     const accountId = event.data.account_id;
     const subscribed = await endpoints.subscribedTo(accountId, event.type);

@@ -32,7 +32,7 @@ export interface LedgerConsumerOptions {
 /** Keeps the read model from the payment events; the inbox record and the row commit together. */
 export function ledgerHandler(options: Omit<LedgerConsumerOptions, 'transport'>): Handler<EventOf<PaymentEventType>> {
   return async (message) => {
-    await options.faults.disturb(message.signal);
+    await options.faults.disturb(message);
     await options.inbox.once(message, (tx) => options.ledger.record(tx, entryOf(message.event)));
   };
 }

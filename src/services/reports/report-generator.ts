@@ -38,7 +38,7 @@ export function subscribeReportGenerator(options: ReportGeneratorOptions): Promi
     handler: async (message) => {
       const { report_id: id, account_id: accountId } = message.event.data;
       try {
-        await faults.disturb(message.signal);
+        await faults.disturb(message);
         const report = await reports.get(id);
         if (!report || report.account_id !== accountId) {
           throw new PermanentError(`no report ${id} for account ${accountId}`);

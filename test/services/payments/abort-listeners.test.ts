@@ -64,7 +64,7 @@ describe('abort listeners with many calls in flight', () => {
     const delays = Array.from({ length: IN_FLIGHT }, () => faults.disturb().then(() => woken++));
     // A caller's own abort wakes its delay alone.
     const caller = new AbortController();
-    const aborted = faults.disturb(caller.signal).then(() => woken++);
+    const aborted = faults.disturb(caller).then(() => woken++);
     caller.abort();
     await aborted;
     await settled();
@@ -75,5 +75,21 @@ describe('abort listeners with many calls in flight', () => {
     expect(woken).toBe(IN_FLIGHT + 1);
     // Released for good: a later delay does not wait.
     await faults.disturb();
+  });
+
+  it("fault injection with no latency set never asks for the handler's signal (each is made on first use)", async () => {
+    const faults = new Faults('test', {});
+    let asked = 0;
+    const message = {
+      get signal() {
+        asked += 1;
+        return new AbortController().signal;
+      },
+    };
+    for (let i = 0; i < 10; i++) await faults.disturb(message);
+    expect(asked).toBe(0);
+    faults.set({ latency: { fixedMs: 1 } });
+    await faults.disturb(message);
+    expect(asked).toBe(1);
   });
 });
