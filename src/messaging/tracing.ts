@@ -144,9 +144,9 @@ export function failed(span: Span, error: unknown): void {
 }
 
 /**
- * The context for a handler's `message.trace`: the attempt's span. A span with no trace (no SDK
- * registered) would be no one's parent, so no context is made for it: a new context per message
- * was a measurable share of a consumer's CPU.
+ * A context holding `span`, for what is done on its behalf (a handler's `message.trace`, a
+ * request's calls). A span with no trace (no SDK registered) would be no one's parent, so no
+ * context is made for it: a new context per message was a measurable share of a consumer's CPU.
  */
 export function contextOfSpan(span: Span): Context {
   return span.spanContext().traceId === INVALID_TRACEID ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, span);

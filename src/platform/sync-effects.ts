@@ -101,26 +101,28 @@ export class SyncEffectCaller {
 
   /** `trace`: the context each call's client span is a child of (the payment request's). */
   async run(event: Envelope, trace: Context): Promise<void> {
+    const body = JSON.stringify(event);
     for (const service of this.options.services) {
-      let status: number;
-      let text: string;
+      let answer: { statusCode: number; text: string };
       try {
         const url = new URL(`${this.options.urlOf(service)}${effectPath(service)}`);
         const headers = { authorization: `Bearer ${this.options.internalKey}`, 'content-type': 'application/json' };
-        ({ statusCode: status, text } = await tracedCall(trace, 'POST', url, headers, async () => {
+        answer = await tracedCall(trace, 'POST', url, headers, async () => {
           const response = await request(url, {
             method: 'POST',
             dispatcher: this.agent,
             headers,
-            body: JSON.stringify(event),
+            body,
             signal: AbortSignal.timeout(this.options.timeoutMs),
           });
           return { statusCode: response.statusCode, text: await response.body.text() };
-        }));
+        });
       } catch (error) {
         throw new SideEffectFailedError(service, errorMessage(error));
       }
-      if (status !== 204) throw new SideEffectFailedError(service, reasonOf(status, text));
+      if (answer.statusCode !== 204) {
+        throw new SideEffectFailedError(service, reasonOf(answer.statusCode, answer.text));
+      }
     }
   }
 

@@ -8,6 +8,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
+import { contextOfSpan } from '../../messaging/tracing.js';
 import type { HttpServer } from '../http/server.js';
 
 const tracer = () => trace.getTracer('syncopate.http');
@@ -25,7 +26,7 @@ export function requestTraceId(request: FastifyRequest): string | undefined {
  */
 export function requestTrace(request: FastifyRequest): Context {
   const span = spans.get(request);
-  return span ? trace.setSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT;
+  return span ? contextOfSpan(span) : ROOT_CONTEXT;
 }
 
 /**

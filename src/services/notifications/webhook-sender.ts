@@ -35,8 +35,9 @@ export async function sendWebhook(options: SendWebhookOptions): Promise<SendResu
       'user-agent': 'Syncopate-Webhooks/1.0',
       [SIGNATURE_HEADER]: signPayload({ body: options.body, secret: options.secret }),
     };
-    const { statusCode: status } = await tracedCall(options.trace, 'POST', new URL(options.url), headers, async () => {
-      const response = await request(options.url, {
+    const url = new URL(options.url);
+    const { statusCode: status } = await tracedCall(options.trace, 'POST', url, headers, async () => {
+      const response = await request(url, {
         method: 'POST',
         headers,
         body: options.body,

@@ -1,9 +1,10 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { type Context, trace as otelTrace, ROOT_CONTEXT } from '@opentelemetry/api';
+import { type Context, trace as otelTrace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../contracts/payment-events.js';
 import { createEvent, type Envelope, newEventId } from '../../messaging/index.js';
 import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.js';
+import { contextOfSpan } from '../../messaging/tracing.js';
 import type { Principal } from '../../platform/auth/api-keys.js';
 import { ApiError, notFound } from '../../platform/http/api-error.js';
 import type { SideEffects } from '../../platform/service.js';
@@ -200,7 +201,7 @@ export class Payments {
       const span = tracer.startSpan('reconcile payment', {
         attributes: { 'payment.id': row.id, 'account.id': row.account_id },
       });
-      const outcome = await this.reconcileOne(row, otelTrace.setSpan(ROOT_CONTEXT, span)).finally(() => span.end());
+      const outcome = await this.reconcileOne(row, contextOfSpan(span)).finally(() => span.end());
       if (outcome === 'gateway-unreachable') break;
       if (outcome === 'settled') settled += 1;
     }
