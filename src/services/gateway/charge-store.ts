@@ -71,6 +71,12 @@ const RETIRE = "idempotency_key = idempotency_key || ':expired:' || id";
 const refundUnder = (ex: SqlExecutor, idempotencyKey: string) =>
   ex.get<RefundRow>('SELECT * FROM refunds WHERE idempotency_key = ?', [idempotencyKey]);
 
+/** The row an insert ran into: a conflict means it exists, so not finding it is a bug, not an answer. */
+function conflictingRow<T>(kind: 'charge' | 'refund', idempotencyKey: string, row: T | undefined): T {
+  if (!row) throw new Error(`${kind} with key ${idempotencyKey} neither inserted nor found`);
+  return row;
+}
+
 export class ChargeStore {
   constructor(private readonly db: SqlDatabase) {}
 
@@ -110,9 +116,7 @@ export class ChargeStore {
 
   /** The charge a conflicting insert ran into. */
   private async storedUnder(idempotencyKey: string): Promise<ChargeRow> {
-    const row = await this.findByKey(idempotencyKey);
-    if (!row) throw new Error(`charge with key ${idempotencyKey} neither inserted nor found`);
-    return row;
+    return conflictingRow('charge', idempotencyKey, await this.findByKey(idempotencyKey));
   }
 
   /** One INSERT; false when the key is taken. */
@@ -163,8 +167,7 @@ export class ChargeStore {
           [refund.id, refund.charge_id, refund.idempotency_key, refund.amount, refund.created_at],
         );
         if (inserted.changes === 0) {
-          const first = await refundUnder(tx, refund.idempotency_key);
-          if (!first) throw new Error(`refund with key ${refund.idempotency_key} neither inserted nor found`);
+          const first = conflictingRow('refund', refund.idempotency_key, await refundUnder(tx, refund.idempotency_key));
           return { row: first, created: false };
         }
         const raised = await tx.run(
