@@ -167,4 +167,13 @@ if (flags.json) {
     `\n${new Date().toISOString().slice(0, 10)} · ${cpus().length} × ${cpus()[0]?.model} · Node ${process.version}`,
   );
   console.table(results);
+  // The machines are noisy (single rounds have spread by a third): the median is the figure, the
+  // rounds show how far to trust it.
+  for (const [index, apiCase] of cases.entries()) {
+    if (index === 0) continue;
+    const ratios = rounds.map((round, r) =>
+      ((round[index]?.reqPerSec ?? Number.NaN) / (floorRounds[r] ?? Number.NaN)).toFixed(2),
+    );
+    console.log(`${apiCase.name}: ratio to the floor by round ${ratios.join(', ')}`);
+  }
 }
