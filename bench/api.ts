@@ -18,7 +18,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { median, medianRatio } from './support.js';
+import { median, medianRatio, roundRatios } from './support.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -171,9 +171,10 @@ if (flags.json) {
   // rounds show how far to trust it.
   for (const [index, apiCase] of cases.entries()) {
     if (index === 0) continue;
-    const ratios = rounds.map((round, r) =>
-      ((round[index]?.reqPerSec ?? Number.NaN) / (floorRounds[r] ?? Number.NaN)).toFixed(2),
+    const ratios = roundRatios(
+      rounds.map((round) => round[index]?.reqPerSec ?? Number.NaN),
+      floorRounds,
     );
-    console.log(`${apiCase.name}: ratio to the floor by round ${ratios.join(', ')}`);
+    console.log(`${apiCase.name}: ratio to the floor by round ${ratios.map((r) => r.toFixed(2)).join(', ')}`);
   }
 }

@@ -57,7 +57,12 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/** Each round's ratio of a case to the floor measured in that round. */
+export function roundRatios(values: readonly number[], floors: readonly number[]): number[] {
+  return values.map((value, round) => value / (floors[round] ?? value));
+}
+
 /** The median of per-round ratios: rounds alternate cases, so a noisy moment hits a case and its floor alike. */
 export function medianRatio(values: readonly number[], floors: readonly number[]): number {
-  return ratio(median(values.map((value, round) => value / (floors[round] ?? value))), 1);
+  return ratio(median(roundRatios(values, floors)), 1);
 }
