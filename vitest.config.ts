@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     // Broker restarts run alone, after everything else (vitest.restarts.config.ts).
     exclude: ['test/restarts/**', '**/node_modules/**'],
     testTimeout: 60_000,

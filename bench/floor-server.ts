@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { Agent, request } from 'undici';
-import { openSqlite } from '../src/messaging/transports/sqlite/database.js';
+import { openSqlite } from '../packages/transport-sqlite/src/open-sqlite.js';
 
 const upstream = Fastify();
 upstream.post('/v1/charges', async (req) => ({ id: `ch_${randomUUID()}`, status: 'succeeded', request: req.body }));

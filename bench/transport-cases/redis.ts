@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { deleteRedisNamespace } from '../../src/messaging/transports/redis/namespace.js';
+import { deleteRedisNamespace } from '../../packages/transport-redis/src/namespace.js';
 import { serverAnswers } from '../../test/support/availability.js';
 import {
   benchEventJson,

@@ -1,4 +1,4 @@
-import { createEvent, openTransport } from '../../src/messaging/index.js';
+import { createEvent, openTransport } from '../../packages/messaging/src/index.js';
 import { BenchPayment, type Measurement, paymentData } from '../support.js';
 
 export type Mode = { count: number } | { rate: number; seconds: number };

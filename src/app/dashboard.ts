@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import { z } from 'zod';
-import type { Transport } from '../messaging/transport.js';
+import type { Transport } from '../../packages/messaging/src/transport.js';
 import type { ApiKeyStore } from '../platform/auth/api-keys.js';
 import type { Config } from '../platform/config.js';
 import type { Faults } from '../platform/faults.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DeadLetterNotFoundError } from '../messaging/errors.js';
-import { type DeadLetter, MAX_DEAD_LETTER_PAGE, type Transport } from '../messaging/transport.js';
+import { DeadLetterNotFoundError } from '../../packages/messaging/src/errors.js';
+import { type DeadLetter, MAX_DEAD_LETTER_PAGE, type Transport } from '../../packages/messaging/src/transport.js';
 import type { ApiKeyStore } from '../platform/auth/api-keys.js';
 import { authenticate } from '../platform/auth/authenticate.js';
 import { notFound } from '../platform/http/api-error.js';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { formatZodError } from '../messaging/errors.js';
+import { formatZodError } from '../../packages/messaging/src/errors.js';
 import { faultSettingsSchema } from './faults.js';
 
 /**

@@ -1,3 +1,4 @@
+import type { DeliveryJournal } from '../../packages/messaging/src/delivery-journal.js';
 import type {
   CloseOptions,
   DeadLetterQueue,
@@ -8,8 +9,7 @@ import type {
   Subscription,
   SubscriptionHooks,
   Transport,
-} from '../messaging/index.js';
-import type { DeliveryJournal } from '../messaging/journal/delivery-journal.js';
+} from '../../packages/messaging/src/index.js';
 
 /**
  * The transport as the composition root hands it to services: every subscription also reports

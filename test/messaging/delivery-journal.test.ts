@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Envelope } from '../../src/messaging/index.js';
-import { DeliveryJournal } from '../../src/messaging/journal/delivery-journal.js';
-import { SqliteDatabase } from '../../src/messaging/sql/sqlite-database.js';
-import { happened } from '../contract/events.js';
+import { DeliveryJournal } from '../../packages/messaging/src/delivery-journal.js';
+import type { Envelope } from '../../packages/messaging/src/index.js';
+import { happened } from '../../packages/messaging/src/testing/events.js';
+import { SqliteDatabase } from '../../packages/transport-sqlite/src/sqlite-database.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'syncopate-journal-'));
 

@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Inbox } from '../../src/messaging/inbox/inbox.js';
-import { openTransport } from '../../src/messaging/index.js';
-import { SqliteDatabase } from '../../src/messaging/sql/sqlite-database.js';
-import { happened, TestHappened } from '../contract/events.js';
+import { Inbox } from '../../packages/messaging/src/inbox.js';
+import { openTransport } from '../../packages/messaging/src/index.js';
+import { happened, TestHappened } from '../../packages/messaging/src/testing/events.js';
+import { SqliteDatabase } from '../../packages/transport-sqlite/src/sqlite-database.js';
 import { delay, waitFor } from '../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'syncopate-inbox-'));

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqlDatabase } from '../../src/messaging/sql/open-sql-database.js';
-import { migrate, type SqlDatabase, type SqlExecutor } from '../../src/messaging/sql/sql-database.js';
-import { SqliteDatabase } from '../../src/messaging/sql/sqlite-database.js';
-import { WalSync } from '../../src/messaging/sql/wal-sync.js';
+import { migrate, type SqlDatabase, type SqlExecutor } from '../../packages/messaging/src/sql-database.js';
+import { SqliteDatabase } from '../../packages/transport-sqlite/src/sqlite-database.js';
+import { WalSync } from '../../packages/transport-sqlite/src/wal-sync.js';
+import { openSqlDatabase } from '../../src/platform/open-sql-database.js';
 import { requireServer } from '../support/availability.js';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';

@@ -3,13 +3,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openTransport } from '../../src/messaging/index.js';
-import { OutboxTable } from '../../src/messaging/outbox/outbox-table.js';
-import { PostgresQueueOutbox } from '../../src/messaging/transports/postgres/queue-outbox.js';
-import { SqliteQueueOutbox } from '../../src/messaging/transports/sqlite/queue-outbox.js';
+import { openTransport } from '../../packages/messaging/src/index.js';
+import { OutboxTable } from '../../packages/messaging/src/outbox-table.js';
+import { happened, TestHappened } from '../../packages/messaging/src/testing/events.js';
+import { PostgresQueueOutbox } from '../../packages/transport-postgres/src/queue-outbox.js';
+import { SqliteQueueOutbox } from '../../packages/transport-sqlite/src/queue-outbox.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { ServiceResources } from '../../src/platform/service-resources.js';
-import { happened, TestHappened } from '../contract/events.js';
 import { dropSchemas, requireServer } from '../support/availability.js';
 import { waitFor } from '../support/wait.js';
 

@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import amqp from 'amqplib';
+import { Names } from '../../packages/transport-rabbitmq/src/names.js';
+import { deleteNamespace } from '../../packages/transport-rabbitmq/src/topology.js';
 import { ALL_MODULES } from '../../src/app/modules.js';
-import { Names } from '../../src/messaging/transports/rabbitmq/names.js';
-import { deleteNamespace } from '../../src/messaging/transports/rabbitmq/topology.js';
 import { dropSchemas, serverAnswers } from '../support/availability.js';
 import { delay, waitFor } from '../support/wait.js';
 

@@ -8,7 +8,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
-import { contextOfSpan } from '../../messaging/tracing.js';
+import { contextOfSpan } from '../../../packages/messaging/src/tracing.js';
 import type { HttpServer } from '../http/server.js';
 
 const tracer = () => trace.getTracer('syncopate.http');

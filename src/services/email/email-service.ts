@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import type { BackoffOptions, Handler, Subscription } from '../../../packages/messaging/src/index.js';
 import { paymentEvents } from '../../contracts/payment-events.js';
-import type { BackoffOptions, Handler, Subscription } from '../../messaging/index.js';
 import type { Service, ServiceContext } from '../../platform/service.js';
 import { registerEffectEndpoint } from '../../platform/sync-effects.js';
 import { createEmailHandler } from './email-handler.js';

@@ -1,4 +1,4 @@
-import type { Envelope } from '../../messaging/index.js';
+import type { Envelope } from '../../../packages/messaging/src/index.js';
 
 /**
  * The event as merchants see it, after Stripe's event object: the same JSON goes to webhook

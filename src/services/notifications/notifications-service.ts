@@ -1,5 +1,5 @@
+import type { BackoffOptions, EventOf, Handler, Message, Subscription } from '../../../packages/messaging/src/index.js';
 import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
-import type { BackoffOptions, EventOf, Handler, Message, Subscription } from '../../messaging/index.js';
 import { authenticate } from '../../platform/auth/authenticate.js';
 import { encapsulate, type HttpServer } from '../../platform/http/server.js';
 import type { Service, ServiceContext } from '../../platform/service.js';

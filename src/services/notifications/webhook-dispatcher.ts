@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
+import type { EventOf, Message } from '../../../packages/messaging/src/index.js';
 import type { PaymentEventType } from '../../contracts/payment-events.js';
-import type { EventOf, Message } from '../../messaging/index.js';
 import type { Faults } from '../../platform/faults.js';
 import type { DeliveryStore } from './delivery-store.js';
 import type { EndpointStore } from './endpoint-store.js';

@@ -1,7 +1,7 @@
+import { Inbox } from '../../../packages/messaging/src/inbox.js';
+import type { Handler, Subscription } from '../../../packages/messaging/src/index.js';
 import { paymentEvents } from '../../contracts/payment-events.js';
 import { ReportRequested } from '../../contracts/report-events.js';
-import { Inbox } from '../../messaging/inbox/inbox.js';
-import type { Handler, Subscription } from '../../messaging/index.js';
 import type { HttpServer } from '../../platform/http/server.js';
 import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';
 import { registerEffectEndpoint } from '../../platform/sync-effects.js';

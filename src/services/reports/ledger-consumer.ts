@@ -1,6 +1,6 @@
+import type { Inbox } from '../../../packages/messaging/src/inbox.js';
+import type { EventOf, Handler, Subscription, Transport } from '../../../packages/messaging/src/index.js';
 import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
-import type { Inbox } from '../../messaging/inbox/inbox.js';
-import type { EventOf, Handler, Subscription, Transport } from '../../messaging/index.js';
 import type { Faults } from '../../platform/faults.js';
 import type { LedgerEntry, LedgerStore } from './ledger-store.js';
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { createEvent } from '../../../packages/messaging/src/index.js';
+import type { Outbox } from '../../../packages/messaging/src/outbox.js';
+import type { SqlDatabase } from '../../../packages/messaging/src/sql-database.js';
 import { ReportRequested } from '../../contracts/report-events.js';
-import { createEvent } from '../../messaging/index.js';
-import type { Outbox } from '../../messaging/outbox/outbox.js';
-import type { SqlDatabase } from '../../messaging/sql/sql-database.js';
 import type { ApiKeyStore } from '../../platform/auth/api-keys.js';
 import { authenticate, principalOf } from '../../platform/auth/authenticate.js';
 import type { Faults } from '../../platform/faults.js';
