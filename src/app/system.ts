@@ -1,10 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { DeliveryJournal, openTransport, type Transport } from '@syncopate/messaging';
+import { openSqlite } from '@syncopate/transport-sqlite';
 import type { Logger } from 'pino';
-import { DeliveryJournal } from '../../packages/messaging/src/delivery-journal.js';
-import { openTransport, type Transport } from '../../packages/messaging/src/index.js';
-import { openSqlite } from '../../packages/transport-sqlite/src/open-sqlite.js';
 import { ApiKeyStore, type IssuedKey } from '../platform/auth/api-keys.js';
 import type { Config } from '../platform/config.js';
 import { type FaultSettingsInput, Faults } from '../platform/faults.js';
@@ -20,6 +19,7 @@ import { installTracing, type Tracing } from '../platform/telemetry/tracing.js';
 import { registerApiDocuments } from './api-documents.js';
 import { registerDashboard } from './dashboard.js';
 import { registerOperationalRoutes } from './operational-routes.js';
+import './transports.js';
 
 export interface SystemOptions {
   config: Config;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { openSqlite } from '../../packages/transport-sqlite/src/open-sqlite.js';
+import { openSqlite } from '@syncopate/transport-sqlite';
 import { ApiKeyStore, type KeyRole } from '../platform/auth/api-keys.js';
 import { loadConfig } from '../platform/config.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { type Migration, migrate, type SqlDatabase } from '../../packages/messaging/src/sql-database.js';
-import type { SqliteOpenOptions } from '../../packages/transport-sqlite/src/open-sqlite.js';
+import { type Migration, migrate, type SqlDatabase } from '@syncopate/messaging';
+import type { SqliteOpenOptions } from '@syncopate/transport-sqlite';
 import type { Config } from './config.js';
 import { openSqlDatabase } from './open-sql-database.js';
 

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
-import type { SqlDatabase } from '../../packages/messaging/src/sql-database.js';
-import { PostgresDatabase } from '../../packages/transport-postgres/src/postgres-database.js';
-import type { SqliteOpenOptions } from '../../packages/transport-sqlite/src/open-sqlite.js';
-import { SqliteDatabase } from '../../packages/transport-sqlite/src/sqlite-database.js';
+import type { SqlDatabase } from '@syncopate/messaging';
+import { PostgresDatabase } from '@syncopate/transport-postgres';
+import { SqliteDatabase, type SqliteOpenOptions } from '@syncopate/transport-sqlite';
 
 /**
  * Opens a service's database: `sqlite:<file>` or `postgres://…` (the service's tables go in the

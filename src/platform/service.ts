@@ -1,9 +1,7 @@
+import type { EventType, Migration, Outbox, SqlDatabase, Transport } from '@syncopate/messaging';
+import type { SqliteOpenOptions } from '@syncopate/transport-sqlite';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { EventType, Transport } from '../../packages/messaging/src/index.js';
-import type { Outbox } from '../../packages/messaging/src/outbox.js';
-import type { Migration, SqlDatabase } from '../../packages/messaging/src/sql-database.js';
-import type { SqliteOpenOptions } from '../../packages/transport-sqlite/src/open-sqlite.js';
 import type { ApiKeyStore } from './auth/api-keys.js';
 import type { Config } from './config.js';
 import type { Faults } from './faults.js';

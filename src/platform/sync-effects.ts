@@ -1,12 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Context } from '@opentelemetry/api';
+import {
+  checkEventData,
+  type Envelope,
+  type EventType,
+  envelopeSchema,
+  errorMessage,
+  type Handler,
+} from '@syncopate/messaging';
 import pLimit from 'p-limit';
 import { Agent, request } from 'undici';
-import type { Envelope } from '../../packages/messaging/src/envelope.js';
-import { envelopeSchema } from '../../packages/messaging/src/envelope.js';
-import { errorMessage } from '../../packages/messaging/src/errors.js';
-import { checkEventData, type EventType } from '../../packages/messaging/src/event-type.js';
-import type { Handler } from '../../packages/messaging/src/index.js';
 import { ApiError, errorBodySchema } from './http/api-error.js';
 import type { HttpServer } from './http/server.js';
 import { tracedCall } from './telemetry/client-spans.js';

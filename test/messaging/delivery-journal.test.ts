@@ -1,11 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeliveryJournal, type Envelope } from '@syncopate/messaging';
+import { happened } from '@syncopate/messaging/testing';
+import { SqliteDatabase } from '@syncopate/transport-sqlite';
 import { describe, expect, it } from 'vitest';
-import { DeliveryJournal } from '../../packages/messaging/src/delivery-journal.js';
-import type { Envelope } from '../../packages/messaging/src/index.js';
-import { happened } from '../../packages/messaging/src/testing/events.js';
-import { SqliteDatabase } from '../../packages/transport-sqlite/src/sqlite-database.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'syncopate-journal-'));
 

@@ -1,12 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Inbox, openTransport } from '@syncopate/messaging';
+import { happened, TestHappened } from '@syncopate/messaging/testing';
+import { SqliteDatabase } from '@syncopate/transport-sqlite';
 import { describe, expect, it } from 'vitest';
-import { Inbox } from '../../packages/messaging/src/inbox.js';
-import { openTransport } from '../../packages/messaging/src/index.js';
-import { happened, TestHappened } from '../../packages/messaging/src/testing/events.js';
-import { SqliteDatabase } from '../../packages/transport-sqlite/src/sqlite-database.js';
 import { delay, waitFor } from '../support/wait.js';
+import '../../src/app/transports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'syncopate-inbox-'));
 

@@ -1,13 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, watch, writeFileSync } from 'node:fs';
+import { mkdtempSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { migrate, type SqlDatabase, type SqlExecutor } from '@syncopate/messaging';
+import { SqliteDatabase } from '@syncopate/transport-sqlite';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrate, type SqlDatabase, type SqlExecutor } from '../../packages/messaging/src/sql-database.js';
-import { SqliteDatabase } from '../../packages/transport-sqlite/src/sqlite-database.js';
-import { WalSync } from '../../packages/transport-sqlite/src/wal-sync.js';
 import { openSqlDatabase } from '../../src/platform/open-sql-database.js';
 import { requireServer } from '../support/availability.js';
 
@@ -213,30 +212,6 @@ describe('SqlDatabase on sqlite: temporary data', () => {
       watcher.close();
       await db.close();
     }
-  });
-});
-
-describe('WalSync', () => {
-  it('shares syncs: callers while one runs get the next one, which starts when it ends', async () => {
-    const file = join(dir, `${randomBytes(4).toString('hex')}.db`);
-    writeFileSync(`${file}-wal`, 'frames');
-    const wal = new WalSync(file);
-    const first = wal.sync();
-    const second = wal.sync();
-    const third = wal.sync();
-    expect(second).toBe(third);
-    expect(first).not.toBe(second);
-    await first;
-    expect(wal.synced).toBe(1);
-    await third;
-    expect(wal.synced).toBe(2);
-    await wal.close();
-  });
-
-  it('rejects when the log cannot be synced', async () => {
-    const wal = new WalSync(join(dir, 'no-such-file.db'));
-    await expect(wal.sync()).rejects.toThrow(/ENOENT/);
-    expect(wal.synced).toBe(0);
   });
 });
 

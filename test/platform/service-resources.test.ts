@@ -2,16 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OutboxTable, openTransport } from '@syncopate/messaging';
+import { happened, TestHappened } from '@syncopate/messaging/testing';
+import { PostgresQueueOutbox } from '@syncopate/transport-postgres';
+import { SqliteQueueOutbox } from '@syncopate/transport-sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openTransport } from '../../packages/messaging/src/index.js';
-import { OutboxTable } from '../../packages/messaging/src/outbox-table.js';
-import { happened, TestHappened } from '../../packages/messaging/src/testing/events.js';
-import { PostgresQueueOutbox } from '../../packages/transport-postgres/src/queue-outbox.js';
-import { SqliteQueueOutbox } from '../../packages/transport-sqlite/src/queue-outbox.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { ServiceResources } from '../../src/platform/service-resources.js';
 import { dropSchemas, requireServer } from '../support/availability.js';
 import { waitFor } from '../support/wait.js';
+import '../../src/app/transports.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432/test';
 

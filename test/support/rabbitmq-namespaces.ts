@@ -1,6 +1,5 @@
+import { deleteNamespace, Names } from '@syncopate/transport-rabbitmq';
 import amqp from 'amqplib';
-import { Names } from '../../packages/transport-rabbitmq/src/names.js';
-import { deleteNamespace } from '../../packages/transport-rabbitmq/src/topology.js';
 
 export const BROKER = 'amqp://guest:guest@127.0.0.1:5672';
 

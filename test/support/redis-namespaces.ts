@@ -1,5 +1,5 @@
+import { deleteRedisNamespace } from '@syncopate/transport-redis';
 import { Redis } from 'ioredis';
-import { deleteRedisNamespace } from '../../packages/transport-redis/src/namespace.js';
 
 export const REDIS_PORT = 6379;
 

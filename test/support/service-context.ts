@@ -1,12 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeliveryJournal, openTransport, type Transport } from '@syncopate/messaging';
+import { openSqlite } from '@syncopate/transport-sqlite';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { DeliveryJournal } from '../../packages/messaging/src/delivery-journal.js';
-import { openTransport, type Transport } from '../../packages/messaging/src/index.js';
-import { openSqlite } from '../../packages/transport-sqlite/src/open-sqlite.js';
 import { ApiKeyStore } from '../../src/platform/auth/api-keys.js';
 import { type Config, loadConfig } from '../../src/platform/config.js';
 import { Faults } from '../../src/platform/faults.js';
@@ -16,6 +15,7 @@ import type { ServiceContext, ServiceModule } from '../../src/platform/service.j
 import { ServiceResources } from '../../src/platform/service-resources.js';
 import { groupsByEventType, journalSideEffects } from '../../src/platform/side-effects.js';
 import { attemptLogHooks } from '../../src/platform/telemetry/attempt-log.js';
+import '../../src/app/transports.js';
 
 export interface TestContext extends ServiceContext {
   transport: Transport;

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Envelope } from '../../packages/messaging/src/index.js';
+import type { Envelope } from '@syncopate/messaging';
 import { type RunningSystem, startSystem } from '../../src/app/system.js';
 import { paymentEvents } from '../../src/contracts/payment-events.js';
 import { loadConfig } from '../../src/platform/config.js';

@@ -2,6 +2,8 @@ import { ConsumerRunner } from './consumer-runner.js';
 import type { Envelope } from './envelope.js';
 import { TransportClosedError } from './errors.js';
 import type { EventType } from './event-type.js';
+import type { Outbox } from './outbox.js';
+import type { SqlDatabase } from './sql-database.js';
 import { resolveSubscribeOptions } from './subscribe-options.js';
 import { traceSend } from './tracing.js';
 import type {
@@ -14,6 +16,14 @@ import type {
   TransportCapabilities,
   TransportDriver,
 } from './transport.js';
+
+/**
+ * The `Transport` services use, over a backend's driver: every backend gets the same consumer
+ * runner, so retries, timeouts, ordering and shutdown behave the same on each.
+ */
+export function createTransport(driver: TransportDriver): Transport {
+  return new DrivenTransport(driver);
+}
 
 /** Turns a backend's driver into the `Transport` services use; every backend gets the same runner. */
 export class DrivenTransport implements Transport {
@@ -66,6 +76,16 @@ export class DrivenTransport implements Transport {
   async ping(): Promise<void> {
     this.assertOpen();
     await this.driver.ping();
+  }
+
+  async queueDatabase(): Promise<SqlDatabase | undefined> {
+    this.assertOpen();
+    return this.driver.queueDatabase?.();
+  }
+
+  async sameDatabaseOutbox(db: SqlDatabase): Promise<Outbox | undefined> {
+    this.assertOpen();
+    return this.driver.sameDatabaseOutbox?.(db);
   }
 
   async close(options?: CloseOptions): Promise<void> {

@@ -11,6 +11,7 @@ import type {
   GroupQueue,
   GroupQueueOptions,
   GroupStats,
+  TransportCapabilities,
   TransportDriver,
 } from './transport.js';
 
@@ -76,7 +77,13 @@ const namedStores = new Map<string, MemoryStore>();
  */
 export class MemoryDriver implements TransportDriver {
   readonly name = 'memory';
-  readonly capabilities = { durable: false, crossProcess: false, perKeyOrder: true };
+  readonly capabilities: TransportCapabilities = {
+    durable: false,
+    crossProcess: false,
+    perKeyOrder: true,
+    leases: 'timed',
+    unknownStats: [],
+  };
   readonly deadLetters: DeadLetterQueue;
   private readonly store: MemoryStore;
   private closed = false;

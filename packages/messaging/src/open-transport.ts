@@ -1,83 +1,73 @@
-import { DrivenTransport } from './driven-transport.js';
-import { InvalidTransportUrlError } from './errors.js';
+import { createTransport } from './driven-transport.js';
+import { InvalidTransportUrlError, MessagingError } from './errors.js';
+import { MemoryDriver } from './memory-driver.js';
 import type { Transport, TransportDriver } from './transport.js';
 
 /**
- * Opens a transport from its URL (the `TRANSPORT_URL` setting):
- * - `sqlite:./data/syncopate.db` (the default), options `?synchronous=full|normal&poll=25`
- * - `memory:` (a fresh in-process queue) or `memory:name` (shared by that name within the process)
- * - `postgres://…`, `amqp://…`, `nats://…`, `redis://…`: see each transport's folder
- * A backend's module is loaded only when its scheme is used.
+ * How `openTransport` opens one kind of backend. A transport package registers one when its
+ * `register` entry is imported (`import '@syncopate/transport-nats/register'`); a transport written
+ * anywhere else does the same with `registerTransport`, and core never names it.
+ */
+export interface TransportFactory {
+  /** The URL schemes it opens, lower case, without the colon: `['postgres', 'postgresql']`. */
+  schemes: readonly string[];
+  /** Opens a driver for the URL; rejects with `InvalidTransportUrlError` when the URL is wrong. */
+  openDriver(url: string): Promise<TransportDriver>;
+}
+
+export class SchemeTakenError extends MessagingError {
+  constructor(scheme: string) {
+    super('scheme_taken', `another transport is already registered for the "${scheme}:" scheme`);
+  }
+}
+
+const factories = new Map<string, TransportFactory>();
+
+/**
+ * Makes `openTransport` open the factory's schemes. Registering the same factory again does
+ * nothing; another factory for a scheme already taken is refused (`SchemeTakenError`), since which
+ * of the two a URL opened would depend on import order.
+ */
+export function registerTransport(factory: TransportFactory): void {
+  const schemes = factory.schemes.map((scheme) => scheme.toLowerCase());
+  for (const scheme of schemes) {
+    const taken = factories.get(scheme);
+    if (taken && taken !== factory) throw new SchemeTakenError(scheme);
+  }
+  for (const scheme of schemes) factories.set(scheme, factory);
+}
+
+/** The schemes `openTransport` can open now, sorted. */
+export function registeredSchemes(): string[] {
+  return [...factories.keys()].sort();
+}
+
+/** `memory:` (a fresh in-process queue) or `memory:name` (shared by that name within the process). */
+registerTransport({
+  schemes: ['memory'],
+  openDriver: async (url) => new MemoryDriver(url.slice(url.indexOf(':') + 1).replace(/^\/\//, '') || undefined),
+});
+
+/**
+ * Opens a transport from its URL (the `TRANSPORT_URL` setting), through the factory registered for
+ * its scheme: `memory:` always; `sqlite:`, `postgres://`, `amqp://`, `nats://`, `redis://` once
+ * their packages' `register` entries are imported.
  */
 export async function openTransport(url: string): Promise<Transport> {
-  return new DrivenTransport(await openDriver(url));
+  return createTransport(await openDriver(url));
 }
 
+/** The driver `openTransport` would wrap: for code that works at the driver layer (tests, tools). */
 export async function openDriver(url: string): Promise<TransportDriver> {
-  const { scheme, path, params } = splitUrl(url);
-  switch (scheme) {
-    case 'memory': {
-      const { MemoryDriver } = await import('./memory-driver.js');
-      return new MemoryDriver(path || undefined);
-    }
-    case 'sqlite': {
-      if (!path) throw new InvalidTransportUrlError(url, 'give a file path, like sqlite:./data/syncopate.db');
-      const synchronous = params.get('synchronous') ?? 'full';
-      if (synchronous !== 'full' && synchronous !== 'normal') {
-        throw new InvalidTransportUrlError(url, 'synchronous must be "full" or "normal"');
-      }
-      const { SqliteDriver } = await import('../../transport-sqlite/src/sqlite-driver.js');
-      return new SqliteDriver({
-        filename: path,
-        synchronous,
-        pollMs: integerParam(url, params, 'poll', 25, 1, 10_000),
-      });
-    }
-    case 'postgres':
-    case 'postgresql': {
-      const { openPostgresDriver } = await import('../../transport-postgres/src/postgres-driver.js');
-      return openPostgresDriver(url);
-    }
-    case 'amqp':
-    case 'amqps': {
-      const { openRabbitMqDriver } = await import('../../transport-rabbitmq/src/rabbitmq-driver.js');
-      return openRabbitMqDriver(url);
-    }
-    case 'nats': {
-      const { openNatsDriver } = await import('../../transport-nats/src/nats-driver.js');
-      return openNatsDriver(url);
-    }
-    case 'redis':
-    case 'rediss': {
-      const { openRedisDriver } = await import('../../transport-redis/src/redis-driver.js');
-      return openRedisDriver(url);
-    }
-    default:
-      throw new InvalidTransportUrlError(
-        url,
-        `unknown scheme "${scheme}"; use sqlite:, memory:, postgres://, amqp://, nats:// or redis://`,
-      );
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.trim())?.[1]?.toLowerCase();
+  if (!scheme) throw new InvalidTransportUrlError(url, 'expected <scheme>:<location>, like sqlite:./data/syncopate.db');
+  const factory = factories.get(scheme);
+  if (!factory) {
+    throw new InvalidTransportUrlError(
+      url,
+      `no transport is registered for "${scheme}:" (registered: ${registeredSchemes().join(', ')}); ` +
+        "import its package's register entry first, like '@syncopate/transport-rabbitmq/register'",
+    );
   }
-}
-
-/** The database file of a `sqlite:` transport URL, or undefined for any other transport. */
-export function sqliteFileOf(url: string): string | undefined {
-  const { scheme, path } = splitUrl(url);
-  return scheme === 'sqlite' && path ? path : undefined;
-}
-
-function splitUrl(url: string): { scheme: string; path: string; params: URLSearchParams } {
-  const match = /^([a-z][a-z0-9+.-]*):(?:\/\/)?([^?]*)(?:\?(.*))?$/i.exec(url.trim());
-  if (!match) throw new InvalidTransportUrlError(url, 'expected <scheme>:<location>, like sqlite:./data/syncopate.db');
-  return { scheme: (match[1] as string).toLowerCase(), path: match[2] ?? '', params: new URLSearchParams(match[3]) };
-}
-
-function integerParam(url: string, params: URLSearchParams, name: string, fallback: number, min: number, max: number) {
-  const raw = params.get(name);
-  if (raw === null) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidTransportUrlError(url, `${name} must be an integer from ${min} to ${max}`);
-  }
-  return value;
+  return factory.openDriver(url);
 }

@@ -1,6 +1,8 @@
 import type { Context } from '@opentelemetry/api';
 import type { Envelope } from './envelope.js';
 import type { EventOf, EventType } from './event-type.js';
+import type { Outbox } from './outbox.js';
+import type { SqlDatabase } from './sql-database.js';
 
 /**
  * The transport contract, in two layers.
@@ -24,6 +26,19 @@ export interface TransportCapabilities {
    * one claimed batch.
    */
   perKeyOrder: boolean;
+  /**
+   * How a claimed message is kept from the group's other consumers while its handler runs.
+   * `timed`: for `leaseMs`, renewed by `extendLeases`; a consumer that stops renewing (hung, killed,
+   * cut off) loses it when the lease lapses. `connection`: for as long as the consumer's connection
+   * lives, the broker's own rule (RabbitMQ); `leaseMs` is not used, `extendLeases` does nothing, and
+   * a slow handler can never lose its message, while a hung one is bounded by `handlerTimeoutMs`.
+   */
+  leases: 'timed' | 'connection';
+  /**
+   * The `GroupStats` figures this backend reports as null, because it cannot tell them without
+   * reading every message. Every other figure is exact.
+   */
+  unknownStats: readonly ('delayed' | 'oldestWaitingAgeMs')[];
 }
 
 export interface Message<E extends Envelope = Envelope> {
@@ -170,6 +185,19 @@ export interface Transport {
   stats(group: string): Promise<GroupStats>;
   /** Resolves when the backend answers a round trip; rejects with the reason when it does not. */
   ping(): Promise<void>;
+  /**
+   * The database the queue itself lives in, for services that keep their tables beside it so that
+   * their events are queue rows of their own transactions; undefined where the backend offers none
+   * (every broker; SQLite offers its file). The transport owns it and closes it with itself.
+   */
+  queueDatabase(): Promise<SqlDatabase | undefined>;
+  /**
+   * When `db` is where this transport keeps its queue (the same SQLite file, the same PostgreSQL
+   * database), an outbox that writes a transaction's events straight into the queue: the change
+   * and its events are one commit, with no outbox table and no relay. Undefined otherwise: then
+   * use an `OutboxTable` and an `OutboxRelay`.
+   */
+  sameDatabaseOutbox(db: SqlDatabase): Promise<Outbox | undefined>;
   /** Closes every subscription (with their deadline) and the connection. */
   close(options?: CloseOptions): Promise<void>;
 }
@@ -195,15 +223,21 @@ export interface Failure {
 /** One consumer's handle on a group's queue. Every method takes batches where the backend allows. */
 export interface GroupQueue {
   /**
-   * Claims up to `max` deliveries, each leased for `leaseMs`; waits until at least one is
-   * available or `signal` aborts (then resolves empty). Never hands out a message while an
-   * earlier one with the same ordering key is leased or waiting for a retry in this group, and
-   * returns same-key messages in publish order.
+   * Claims up to `max` deliveries and holds them for this consumer (for `leaseMs` where leases are
+   * `timed`); waits until at least one is available or `signal` aborts (then resolves empty).
+   * Same-key messages of one batch come in publish order (the runner runs them one after another).
+   * With `perKeyOrder`, it also never hands out a message while an earlier one with the same
+   * ordering key is held by any consumer of the group or waits for a retry; without it, same-key
+   * messages in different batches may run at once, and a retried one comes back after later ones.
    */
   claim(max: number, signal: AbortSignal): Promise<Delivery[]>;
   ack(deliveries: readonly Delivery[]): Promise<void>;
   retry(delivery: Delivery, delayMs: number, failure: Failure): Promise<void>;
   deadLetter(delivery: Delivery, reason: string): Promise<void>;
+  /**
+   * Renews the hold on deliveries whose handlers still run, for another `leaseMs` from now; the
+   * runner calls it every third of `leaseMs`. Does nothing where leases are held by the `connection`.
+   */
   extendLeases(deliveries: readonly Delivery[]): Promise<void>;
   /** Makes deliveries available again at once; `countAttempt: false` when their handler never ran. */
   release(deliveries: readonly Delivery[], options: { countAttempt: boolean }): Promise<void>;
@@ -225,5 +259,9 @@ export interface TransportDriver {
   readonly deadLetters: DeadLetterQueue;
   stats(group: string): Promise<GroupStats>;
   ping(): Promise<void>;
+  /** Optional: see `Transport.queueDatabase`. Called once per process at most by the app; return the same one. */
+  queueDatabase?(): Promise<SqlDatabase>;
+  /** Optional: see `Transport.sameDatabaseOutbox`; resolves undefined for a database that is not the queue's. */
+  sameDatabaseOutbox?(db: SqlDatabase): Promise<Outbox | undefined>;
   close(): Promise<void>;
 }

@@ -1,8 +1,12 @@
-import { transportContract } from '../src/testing/transport-contract.js';
+import { MemoryDriver } from '@syncopate/messaging/driver';
+import { transportContract } from '@syncopate/messaging/testing';
+import { afterEach, describe, it } from 'vitest';
 
 let n = 0;
-transportContract({
-  name: 'memory',
-  capabilities: { durable: false, crossProcess: false, perKeyOrder: true },
-  freshUrl: () => `memory:contract-${process.pid}-${n++}`,
-});
+await transportContract(
+  {
+    namespace: () => `contract-${process.pid}-${n++}`,
+    openDriver: async (store) => new MemoryDriver(store),
+  },
+  { describe, it, afterEach },
+);

@@ -6,10 +6,20 @@ import {
   type StoredMsg,
 } from '@nats-io/jetstream';
 import { headers, type NatsConnection, nanos } from '@nats-io/transport-node';
-import { clipReason, type DeadLetterRecord, parsePageRequest, toDeadLetter } from '../../messaging/src/dead-letters.js';
-import { DeadLetterNotFoundError, InvalidOptionsError } from '../../messaging/src/errors.js';
-import { groupNameSchema } from '../../messaging/src/subscribe-options.js';
-import type { DeadLetter, DeadLetterPage, DeadLetterQueue } from '../../messaging/src/transport.js';
+import {
+  type DeadLetter,
+  DeadLetterNotFoundError,
+  type DeadLetterPage,
+  type DeadLetterQueue,
+  InvalidOptionsError,
+} from '@syncopate/messaging';
+import {
+  clipReason,
+  type DeadLetterRecord,
+  groupNameSchema,
+  parsePageRequest,
+  toDeadLetter,
+} from '@syncopate/messaging/driver';
 import { deliveryInfo } from './acks.js';
 import { EVENT_ID_HEADER, ORDERING_KEY_HEADER } from './group-queue.js';
 import type { Layout } from './layout.js';

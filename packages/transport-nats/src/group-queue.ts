@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import type { DeadLetterRecord } from '../../messaging/src/dead-letters.js';
-import type { Delivery, Failure, GroupQueue, GroupQueueOptions } from '../../messaging/src/transport.js';
+import type { Delivery, Failure, GroupQueue, GroupQueueOptions } from '@syncopate/messaging';
+import type { DeadLetterRecord } from '@syncopate/messaging/driver';
 import { ackProtocol, type DeliveryInfo, deliveryInfo } from './acks.js';
 import type { AttemptLedger } from './attempt-ledger.js';
 import type { Layout } from './layout.js';

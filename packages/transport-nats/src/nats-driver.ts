@@ -9,16 +9,18 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection, nanos } from '@nats-io/transport-node';
-import { type Envelope, encodeEnvelope } from '../../messaging/src/envelope.js';
-import { InvalidOptionsError, TransportClosedError, UnroutableEventError } from '../../messaging/src/errors.js';
-import { groupNameSchema } from '../../messaging/src/subscribe-options.js';
-import type {
-  GroupQueue,
-  GroupQueueOptions,
-  GroupStats,
-  TransportCapabilities,
-  TransportDriver,
-} from '../../messaging/src/transport.js';
+import {
+  type Envelope,
+  type GroupQueue,
+  type GroupQueueOptions,
+  type GroupStats,
+  InvalidOptionsError,
+  type TransportCapabilities,
+  TransportClosedError,
+  type TransportDriver,
+  UnroutableEventError,
+} from '@syncopate/messaging';
+import { encodeEnvelope, groupNameSchema } from '@syncopate/messaging/driver';
 import { AttemptLedger } from './attempt-ledger.js';
 import { isApiError, NatsDeadLetters } from './dead-letters.js';
 import { NatsGroupQueue, ORDERING_KEY_HEADER } from './group-queue.js';
@@ -32,7 +34,7 @@ const DEDUP_WINDOW_MS = 120_000;
 /** The lease of a consumer no subscription has opened yet; a subscription sets its own. */
 const DEFAULT_ACK_WAIT_MS = 30_000;
 
-export async function openNatsDriver(url: string): Promise<TransportDriver> {
+export async function openNatsDriver(url: string): Promise<NatsDriver> {
   const options = parseNatsUrl(url);
   const nc = await connect({
     servers: options.servers,
@@ -64,7 +66,13 @@ export class NatsDriver implements TransportDriver {
    * and a nak'd message is redelivered after later ones, so same-key order holds only inside one
    * claimed batch of one consumer.
    */
-  readonly capabilities: TransportCapabilities = { durable: true, crossProcess: true, perKeyOrder: false };
+  readonly capabilities: TransportCapabilities = {
+    durable: true,
+    crossProcess: true,
+    perKeyOrder: false,
+    leases: 'timed',
+    unknownStats: ['delayed', 'oldestWaitingAgeMs'],
+  };
   readonly deadLetters: NatsDeadLetters;
   readonly layout: Layout;
   private readonly js: JetStreamClient;

@@ -1,4 +1,4 @@
-import { InvalidTransportUrlError } from '../../messaging/src/errors.js';
+import { InvalidTransportUrlError } from '@syncopate/messaging';
 
 /** What a `nats://` URL says; defaults are written here once. */
 export interface NatsUrlOptions {

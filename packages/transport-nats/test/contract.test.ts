@@ -1,16 +1,15 @@
-import { afterAll, describe } from 'vitest';
+import { transportContract } from '@syncopate/messaging/testing';
+import { afterAll, afterEach, describe, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
 import { deleteTestStreams, freshNatsUrl, NATS_PORT } from '../../../test/support/nats-namespaces.js';
-import { transportContract } from '../../messaging/src/testing/transport-contract.js';
+import { openDriver } from './driver.js';
 
 const available = await requireServer('NATS', NATS_PORT);
 
-describe.skipIf(!available)('nats', () => {
+if (available) {
   afterAll(deleteTestStreams);
-  transportContract({
-    name: 'nats',
-    capabilities: { durable: true, crossProcess: true, perKeyOrder: false },
-    unknownStats: ['delayed', 'oldestWaitingAgeMs'],
-    freshUrl: freshNatsUrl,
-  });
-});
+  await transportContract(
+    { namespace: freshNatsUrl, openDriver, driverModule: new URL('./driver.ts', import.meta.url) },
+    { describe, it, afterEach },
+  );
+} else it.skip('transport contract: nats (the server does not answer)', () => {});

@@ -1,11 +1,10 @@
 import { jetstreamManager } from '@nats-io/jetstream';
+import { createTransport, InvalidTransportUrlError, type Transport, UnroutableEventError } from '@syncopate/messaging';
+import { happened, TestHappened } from '@syncopate/messaging/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
 import { deleteTestStreams, freshNatsUrl, NATS_PORT } from '../../../test/support/nats-namespaces.js';
 import { delay, waitFor } from '../../../test/support/wait.js';
-import { DrivenTransport } from '../../messaging/src/driven-transport.js';
-import { InvalidTransportUrlError, type Transport, UnroutableEventError } from '../../messaging/src/index.js';
-import { happened, TestHappened } from '../../messaging/src/testing/events.js';
 import { type NatsDriver, openNatsDriver } from '../src/nats-driver.js';
 import { parseNatsUrl } from '../src/nats-url.js';
 
@@ -48,7 +47,7 @@ describe.skipIf(!available)('nats transport specifics', () => {
   const open: Transport[] = [];
   const connect = async (url: string) => {
     const driver = (await openNatsDriver(url)) as NatsDriver;
-    const transport = new DrivenTransport(driver);
+    const transport = createTransport(driver);
     open.push(transport);
     return { driver, transport };
   };

@@ -1,5 +1,5 @@
-import { type Envelope, encodeEnvelope } from '../../messaging/src/envelope.js';
-import { UnroutableEventError } from '../../messaging/src/errors.js';
+import { type Envelope, UnroutableEventError } from '@syncopate/messaging';
+import { encodeEnvelope } from '@syncopate/messaging/driver';
 import { type Queryable, quoted, wakeChannel } from './schema.js';
 import { POSTGRES_DEFAULTS } from './url.js';
 

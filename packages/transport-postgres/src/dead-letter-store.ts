@@ -1,7 +1,11 @@
+import {
+  type DeadLetter,
+  DeadLetterNotFoundError,
+  type DeadLetterPage,
+  type DeadLetterQueue,
+} from '@syncopate/messaging';
+import { parsePageRequest, toDeadLetter } from '@syncopate/messaging/driver';
 import type pg from 'pg';
-import { parsePageRequest, toDeadLetter } from '../../messaging/src/dead-letters.js';
-import { DeadLetterNotFoundError } from '../../messaging/src/errors.js';
-import type { DeadLetter, DeadLetterPage, DeadLetterQueue } from '../../messaging/src/transport.js';
 import { quoted } from './schema.js';
 
 interface DeadLetterRow {

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { type Delivery, type Failure, type GroupQueue, type GroupQueueOptions, sleep } from '@syncopate/messaging';
+import { clipReason } from '@syncopate/messaging/driver';
 import type pg from 'pg';
-import { clipReason } from '../../messaging/src/dead-letters.js';
-import { sleep } from '../../messaging/src/sleep.js';
-import type { Delivery, Failure, GroupQueue, GroupQueueOptions } from '../../messaging/src/transport.js';
 import type { QueueSql } from './queue-sql.js';
 import type { Wakeups } from './wakeups.js';
 

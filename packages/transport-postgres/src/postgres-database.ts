@@ -1,5 +1,5 @@
+import type { SqlDatabase, SqlExecutor, SqlParams, TransactionOptions } from '@syncopate/messaging';
 import pg from 'pg';
-import type { SqlDatabase, SqlExecutor, SqlParams, TransactionOptions } from '../../messaging/src/sql-database.js';
 
 /** Rewrites `?` placeholders as `$1, $2, …`, leaving quoted text alone. */
 export function toPostgresPlaceholders(sql: string): string {

@@ -1,30 +1,30 @@
+import {
+  type DeadLetterQueue,
+  type Envelope,
+  type GroupQueue,
+  type GroupQueueOptions,
+  type GroupStats,
+  type Outbox,
+  type SqlDatabase,
+  type TransportCapabilities,
+  TransportClosedError,
+  type TransportDriver,
+} from '@syncopate/messaging';
 import pg from 'pg';
-import type { Envelope } from '../../messaging/src/envelope.js';
-import { TransportClosedError } from '../../messaging/src/errors.js';
-import type {
-  DeadLetterQueue,
-  GroupQueue,
-  GroupQueueOptions,
-  GroupStats,
-  TransportCapabilities,
-  TransportDriver,
-} from '../../messaging/src/transport.js';
 import { appendEvents } from './append-events.js';
 import { PostgresDeadLetters } from './dead-letter-store.js';
 import { PostgresGroupQueue } from './group-queue.js';
+import { PostgresQueueOutbox } from './queue-outbox.js';
 import { type QueueSql, queueSql } from './queue-sql.js';
 import { migratePostgresQueue, quoted, wakeChannel } from './schema.js';
 import { type PostgresUrlOptions, parsePostgresUrl } from './url.js';
 import { Wakeups } from './wakeups.js';
 
-export { type AppendEventsOptions, appendEvents } from './append-events.js';
-export { migratePostgresQueue } from './schema.js';
-
 /**
  * Opens the PostgreSQL transport: `postgres://user@host:5432/db?schema=syncopate&pool=10&poll=1000&notify=after`.
  * Creates the schema's tables if they are missing; fails at once if the server does not answer.
  */
-export async function openPostgresDriver(url: string): Promise<TransportDriver> {
+export async function openPostgresDriver(url: string): Promise<PostgresDriver> {
   const driver = new PostgresDriver(parsePostgresUrl(url));
   try {
     await migratePostgresQueue(driver.pool, driver.schema);
@@ -41,7 +41,13 @@ export async function openPostgresDriver(url: string): Promise<TransportDriver> 
  */
 export class PostgresDriver implements TransportDriver {
   readonly name = 'postgres';
-  readonly capabilities: TransportCapabilities = { durable: true, crossProcess: true, perKeyOrder: true };
+  readonly capabilities: TransportCapabilities = {
+    durable: true,
+    crossProcess: true,
+    perKeyOrder: true,
+    leases: 'timed',
+    unknownStats: [],
+  };
   readonly deadLetters: DeadLetterQueue;
   /** Publishes, group declarations and dead-letter operations: they commit with the server's durability. */
   readonly pool: pg.Pool;
@@ -154,6 +160,18 @@ FROM ${s}.deliveries WHERE grp = $1`,
     await this.pool.query('SELECT 1');
   }
 
+  /**
+   * For a service database in this very PostgreSQL database (its own schema beside the queue's):
+   * its transactions write queue rows, one commit with their change, woken by the commit's NOTIFY.
+   * A server named two ways (`localhost`, `127.0.0.1`) counts as two: the outbox table and relay
+   * then carry the events, which is slower, never wrong.
+   */
+  async sameDatabaseOutbox(db: SqlDatabase): Promise<Outbox | undefined> {
+    this.assertOpen();
+    if (db.dialect !== 'postgres' || !sameDatabase(db.location, this.options.connectionString)) return undefined;
+    return new PostgresQueueOutbox(this.schema);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -216,4 +234,10 @@ function openPool(options: PostgresUrlOptions, applicationName: string, settings
   // An idle connection the server dropped is discarded by the pool; the next query opens another.
   pool.on('error', () => {});
   return pool;
+}
+
+/** Whether two PostgreSQL URLs name the same database on the same server, as written. */
+function sameDatabase(a: string, b: string): boolean {
+  const [x, y] = [new URL(a), new URL(b)];
+  return x.hostname === y.hostname && (x.port || '5432') === (y.port || '5432') && x.pathname === y.pathname;
 }

@@ -1,6 +1,4 @@
-import type { Envelope } from '../../messaging/src/envelope.js';
-import type { Outbox } from '../../messaging/src/outbox.js';
-import type { SqlExecutor } from '../../messaging/src/sql-database.js';
+import type { Envelope, Outbox, SqlExecutor } from '@syncopate/messaging';
 import { appendEvents } from './append-events.js';
 import { isPostgresExecutor } from './postgres-database.js';
 

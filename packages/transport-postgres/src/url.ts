@@ -1,4 +1,4 @@
-import { InvalidTransportUrlError } from '../../messaging/src/errors.js';
+import { InvalidTransportUrlError } from '@syncopate/messaging';
 import { isSchemaName } from './schema.js';
 
 export type NotifyMode = 'commit' | 'after' | 'off';

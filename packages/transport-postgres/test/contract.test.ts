@@ -1,16 +1,16 @@
-import { afterAll, describe } from 'vitest';
+import { transportContract } from '@syncopate/messaging/testing';
+import { afterAll, afterEach, describe, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
-import { transportContract } from '../../messaging/src/testing/transport-contract.js';
+import { openDriver } from './driver.js';
 import { dropSchemas, POSTGRES_PORT, schemaNamer, urlFor } from './postgres-support.js';
 
 const available = await requireServer('PostgreSQL', POSTGRES_PORT);
 const schemas = schemaNamer('contract');
 
-describe.skipIf(!available)('postgres', () => {
+if (available) {
   afterAll(() => dropSchemas(schemas.created));
-  transportContract({
-    name: 'postgres',
-    capabilities: { durable: true, crossProcess: true, perKeyOrder: true },
-    freshUrl: () => urlFor(schemas.next()),
-  });
-});
+  await transportContract(
+    { namespace: () => urlFor(schemas.next()), openDriver, driverModule: new URL('./driver.ts', import.meta.url) },
+    { describe, it, afterEach },
+  );
+} else it.skip('transport contract: postgres (the server does not answer)', () => {});

@@ -1,15 +1,11 @@
+import { InvalidTransportUrlError, openTransport, type Transport, type TransportDriver } from '@syncopate/messaging';
+import { happened, TestHappened } from '@syncopate/messaging/testing';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
 import { delay, waitFor } from '../../../test/support/wait.js';
-import {
-  InvalidTransportUrlError,
-  openTransport,
-  type Transport,
-  type TransportDriver,
-} from '../../messaging/src/index.js';
-import { happened, TestHappened } from '../../messaging/src/testing/events.js';
-import { migratePostgresQueue, openPostgresDriver } from '../src/postgres-driver.js';
+import { migratePostgresQueue, openPostgresDriver } from '../src/index.js';
+import '../src/register.js';
 import { dropSchemas, POSTGRES_BASE_URL, POSTGRES_PORT, schemaNamer, urlFor } from './postgres-support.js';
 
 const available = await requireServer('PostgreSQL', POSTGRES_PORT);

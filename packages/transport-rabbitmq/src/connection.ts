@@ -1,5 +1,5 @@
+import { TransportClosedError } from '@syncopate/messaging';
 import amqp, { type ChannelModel } from 'amqplib';
-import { TransportClosedError } from '../../messaging/src/errors.js';
 
 const RECONNECT_DELAY_MS = { first: 100, max: 5_000 };
 

@@ -1,5 +1,5 @@
+import type { DeadLetterRecord } from '@syncopate/messaging/driver';
 import type { Message } from 'amqplib';
-import type { DeadLetterRecord } from '../../messaging/src/dead-letters.js';
 import { factsOf, HEADER, numberHeader, stringHeader } from './wire.js';
 
 export type PositionedRecord = DeadLetterRecord & { position: number };

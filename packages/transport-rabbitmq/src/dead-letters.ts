@@ -1,7 +1,11 @@
+import {
+  type DeadLetter,
+  DeadLetterNotFoundError,
+  type DeadLetterPage,
+  type DeadLetterQueue,
+} from '@syncopate/messaging';
+import { parsePageRequest, toDeadLetter } from '@syncopate/messaging/driver';
 import type { Channel, ChannelModel, GetMessage } from 'amqplib';
-import { parsePageRequest, toDeadLetter } from '../../messaging/src/dead-letters.js';
-import { DeadLetterNotFoundError } from '../../messaging/src/errors.js';
-import type { DeadLetter, DeadLetterPage, DeadLetterQueue } from '../../messaging/src/transport.js';
 import { type PositionedRecord, pageOf, recordOf } from './dead-letter-records.js';
 import type { Names } from './names.js';
 import type { ConfirmPublisher, Outgoing } from './publisher.js';

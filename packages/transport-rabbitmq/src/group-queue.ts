@@ -1,6 +1,6 @@
+import type { Delivery, Failure, GroupQueue, GroupQueueOptions } from '@syncopate/messaging';
+import { clipReason } from '@syncopate/messaging/driver';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { clipReason } from '../../messaging/src/dead-letters.js';
-import type { Delivery, Failure, GroupQueue, GroupQueueOptions } from '../../messaging/src/transport.js';
 import { nextDeadLetterPosition } from './dead-letter-records.js';
 import type { Names } from './names.js';
 import type { ConfirmPublisher, Outgoing } from './publisher.js';

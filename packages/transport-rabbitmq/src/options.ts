@@ -1,5 +1,5 @@
-import { InvalidTransportUrlError } from '../../messaging/src/errors.js';
-import { parseServerUrl } from '../../messaging/src/server-url.js';
+import { InvalidTransportUrlError } from '@syncopate/messaging';
+import { parseServerUrl } from '@syncopate/messaging/driver';
 
 /** What an `amqp://` transport URL configures. */
 export interface RabbitMqOptions {

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import {
+  type DeadLetterQueue,
+  type Envelope,
+  type GroupQueue,
+  type GroupQueueOptions,
+  type GroupStats,
+  type TransportCapabilities,
+  TransportClosedError,
+  type TransportDriver,
+  UnroutableEventError,
+} from '@syncopate/messaging';
+import { encodeEnvelope } from '@syncopate/messaging/driver';
 import type { ChannelModel } from 'amqplib';
-import { type Envelope, encodeEnvelope } from '../../messaging/src/envelope.js';
-import { TransportClosedError, UnroutableEventError } from '../../messaging/src/errors.js';
-import type {
-  DeadLetterQueue,
-  GroupQueue,
-  GroupQueueOptions,
-  GroupStats,
-  TransportCapabilities,
-  TransportDriver,
-} from '../../messaging/src/transport.js';
 import { ReconnectingConnection } from './connection.js';
 import { RabbitMqDeadLetters } from './dead-letters.js';
 import { RabbitMqGroupQueue } from './group-queue.js';
@@ -22,7 +24,7 @@ import { Topology } from './topology.js';
 import { eventProperties } from './wire.js';
 
 /** Opens the RabbitMQ transport of an `amqp://` or `amqps://` URL (see README.md for its options). */
-export async function openRabbitMqDriver(url: string): Promise<TransportDriver> {
+export async function openRabbitMqDriver(url: string): Promise<RabbitMqDriver> {
   return RabbitMqDriver.open(parseRabbitMqUrl(url));
 }
 
@@ -37,7 +39,13 @@ export class RabbitMqDriver implements TransportDriver {
    * the later ones to whichever consumer asks; holding them back would take a per-key lock
    * outside the broker (or single-active-consumer partitions), which this transport does not build.
    */
-  readonly capabilities: TransportCapabilities = { durable: true, crossProcess: true, perKeyOrder: false };
+  readonly capabilities: TransportCapabilities = {
+    durable: true,
+    crossProcess: true,
+    perKeyOrder: false,
+    leases: 'connection',
+    unknownStats: ['oldestWaitingAgeMs'],
+  };
   readonly deadLetters: DeadLetterQueue;
   readonly names: Names;
   private readonly topology: Topology;

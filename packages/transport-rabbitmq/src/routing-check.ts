@@ -1,4 +1,4 @@
-import { UnroutableEventError } from '../../messaging/src/errors.js';
+import { UnroutableEventError } from '@syncopate/messaging';
 import type { Names } from './names.js';
 import type { ConfirmPublisher } from './publisher.js';
 

@@ -1,17 +1,16 @@
-import { afterAll, describe } from 'vitest';
+import { transportContract } from '@syncopate/messaging/testing';
+import { afterAll, afterEach, describe, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
 import { TestNamespaces } from '../../../test/support/rabbitmq-namespaces.js';
-import { transportContract } from '../../messaging/src/testing/transport-contract.js';
+import { openDriver } from './driver.js';
 
 const available = await requireServer('RabbitMQ', 5672);
 const namespaces = new TestNamespaces('contract');
 
-describe.skipIf(!available)('rabbitmq', () => {
+if (available) {
   afterAll(() => namespaces.cleanup());
-  transportContract({
-    name: 'rabbitmq',
-    capabilities: { durable: true, crossProcess: true, perKeyOrder: false },
-    unknownStats: ['oldestWaitingAgeMs'],
-    freshUrl: () => namespaces.url(),
-  });
-});
+  await transportContract(
+    { namespace: () => namespaces.url(), openDriver, driverModule: new URL('./driver.ts', import.meta.url) },
+    { describe, it, afterEach },
+  );
+} else it.skip('transport contract: rabbitmq (the server does not answer)', () => {});

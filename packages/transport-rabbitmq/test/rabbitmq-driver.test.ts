@@ -3,14 +3,21 @@
  * by cutting this client's own socket, never by touching the shared broker), delays that take
  * several retry tiers, attempts across releases, and the URL's options.
  */
+
+import {
+  createTransport,
+  type Delivery,
+  type GroupQueue,
+  InvalidTransportUrlError,
+  type Transport,
+  type TransportDriver,
+  UnroutableEventError,
+} from '@syncopate/messaging';
+import { happened, TestHappened } from '@syncopate/messaging/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
 import { TestNamespaces } from '../../../test/support/rabbitmq-namespaces.js';
 import { delay, waitFor } from '../../../test/support/wait.js';
-import { DrivenTransport } from '../../messaging/src/driven-transport.js';
-import { InvalidTransportUrlError, type Transport, UnroutableEventError } from '../../messaging/src/index.js';
-import { happened, TestHappened } from '../../messaging/src/testing/events.js';
-import type { Delivery, GroupQueue, TransportDriver } from '../../messaging/src/transport.js';
 import { parseRabbitMqUrl } from '../src/options.js';
 import { openRabbitMqDriver, type RabbitMqDriver } from '../src/rabbitmq-driver.js';
 
@@ -55,7 +62,7 @@ describe.skipIf(!available)('rabbitmq driver', () => {
 
   it('resumes publishing and consuming after its connection drops, and redelivers what was in flight', async () => {
     const d = await driver();
-    const transport = new DrivenTransport(d);
+    const transport = createTransport(d);
     transports.push(transport);
     const seen: string[] = [];
     let holdFirst = true;

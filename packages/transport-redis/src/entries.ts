@@ -1,4 +1,4 @@
-import type { Delivery } from '../../messaging/src/transport.js';
+import type { Delivery } from '@syncopate/messaging';
 
 /** The backend's handle on one delivery: which entry, and which delivery of it (the fence). */
 export interface RedisToken {

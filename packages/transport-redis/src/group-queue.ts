@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Delivery, Failure, GroupQueue, GroupQueueOptions } from '@syncopate/messaging';
+import { clipReason } from '@syncopate/messaging/driver';
 import type { Redis } from 'ioredis';
-import { clipReason } from '../../messaging/src/dead-letters.js';
-import type { Delivery, Failure, GroupQueue, GroupQueueOptions } from '../../messaging/src/transport.js';
 import { BlockingReader } from './blocking-reader.js';
 import { copyOf, type RawEntry, toDelivery, tokenOf } from './entries.js';
 import type { NamespaceKeys } from './keys.js';

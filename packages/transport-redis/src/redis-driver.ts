@@ -1,19 +1,18 @@
-import { Redis } from 'ioredis';
-import { type Envelope, encodeEnvelope } from '../../messaging/src/envelope.js';
 import {
+  type DeadLetterQueue,
+  type Envelope,
   errorMessage,
+  type GroupQueue,
+  type GroupQueueOptions,
+  type GroupStats,
   MessagingError,
+  type TransportCapabilities,
   TransportClosedError,
+  type TransportDriver,
   UnroutableEventError,
-} from '../../messaging/src/errors.js';
-import type {
-  DeadLetterQueue,
-  GroupQueue,
-  GroupQueueOptions,
-  GroupStats,
-  TransportCapabilities,
-  TransportDriver,
-} from '../../messaging/src/transport.js';
+} from '@syncopate/messaging';
+import { encodeEnvelope } from '@syncopate/messaging/driver';
+import { Redis } from 'ioredis';
 import { RedisGroupQueue } from './group-queue.js';
 import { type NamespaceKeys, namespaceKeys } from './keys.js';
 import { RedisDeadLetters } from './redis-dead-letters.js';
@@ -21,7 +20,7 @@ import { parseRedisUrl, type RedisTransportOptions } from './redis-url.js';
 import { declareScript, publishScript, statsScript } from './scripts.js';
 
 /** Opens the Redis Streams transport: `redis://host:6379[/db]?prefix=syncopate` (see the README beside this file). */
-export async function openRedisDriver(url: string): Promise<TransportDriver> {
+export async function openRedisDriver(url: string): Promise<RedisDriver> {
   const options = parseRedisUrl(url);
   const redis = new Redis(options.connectUrl, { lazyConnect: true });
   let lastError: unknown;
@@ -68,7 +67,13 @@ export class RedisDriver implements TransportDriver {
    * only as far as its AOF / RDB settings go (see the README). Streams give no order across a
    * group's consumers, so per-key order holds only within one claimed batch.
    */
-  readonly capabilities: TransportCapabilities = { durable: true, crossProcess: true, perKeyOrder: false };
+  readonly capabilities: TransportCapabilities = {
+    durable: true,
+    crossProcess: true,
+    perKeyOrder: false,
+    leases: 'timed',
+    unknownStats: ['oldestWaitingAgeMs'],
+  };
   readonly deadLetters: DeadLetterQueue;
   readonly keys: NamespaceKeys;
   private readonly queues = new Set<RedisGroupQueue>();

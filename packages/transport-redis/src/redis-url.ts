@@ -1,5 +1,5 @@
-import { InvalidTransportUrlError } from '../../messaging/src/errors.js';
-import { parseServerUrl } from '../../messaging/src/server-url.js';
+import { InvalidTransportUrlError } from '@syncopate/messaging';
+import { parseServerUrl } from '@syncopate/messaging/driver';
 
 /** What a `redis://` transport URL says, its defaults written once here. */
 export interface RedisTransportOptions {

@@ -1,17 +1,16 @@
-import { afterAll, describe } from 'vitest';
+import { transportContract } from '@syncopate/messaging/testing';
+import { afterAll, afterEach, describe, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
 import { REDIS_PORT, redisNamespaces } from '../../../test/support/redis-namespaces.js';
-import { transportContract } from '../../messaging/src/testing/transport-contract.js';
+import { openDriver } from './driver.js';
 
 const available = await requireServer('Redis', REDIS_PORT);
 const namespaces = redisNamespaces('contract');
 
-describe.skipIf(!available)('redis', () => {
+if (available) {
   afterAll(() => namespaces.cleanUp());
-  transportContract({
-    name: 'redis',
-    capabilities: { durable: true, crossProcess: true, perKeyOrder: false },
-    unknownStats: ['oldestWaitingAgeMs'],
-    freshUrl: () => namespaces.fresh().url,
-  });
-});
+  await transportContract(
+    { namespace: () => namespaces.fresh().url, openDriver, driverModule: new URL('./driver.ts', import.meta.url) },
+    { describe, it, afterEach },
+  );
+} else it.skip('transport contract: redis (the server does not answer)', () => {});

@@ -3,18 +3,23 @@
  * its streams do not keep finished work, a lapsed delivery cannot settle the newer one, a
  * dropped connection resumes, and its URL options say what they do.
  */
+
+import {
+  type Delivery,
+  type GroupQueue,
+  InvalidTransportUrlError,
+  type TransportDriver,
+  UnroutableEventError,
+} from '@syncopate/messaging';
+import { happened, TestHappened } from '@syncopate/messaging/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
 import { REDIS_PORT, redisNamespaces } from '../../../test/support/redis-namespaces.js';
 import { delay, waitFor } from '../../../test/support/wait.js';
-import { InvalidTransportUrlError, UnroutableEventError } from '../../messaging/src/errors.js';
-import { openDriver } from '../../messaging/src/open-transport.js';
-import { happened, TestHappened } from '../../messaging/src/testing/events.js';
-import type { Delivery, GroupQueue, TransportDriver } from '../../messaging/src/transport.js';
 import type { RedisGroupQueue } from '../src/group-queue.js';
 import { namespaceKeys } from '../src/keys.js';
-import { type RedisDriver, ReplicationTimeoutError } from '../src/redis-driver.js';
+import { openRedisDriver, ReplicationTimeoutError } from '../src/redis-driver.js';
 
 const available = await requireServer('Redis', REDIS_PORT);
 const namespaces = redisNamespaces('driver');
@@ -26,7 +31,7 @@ describe.skipIf(!available)('redis transport specifics', () => {
 
   const open = async (options: { lease?: number } = {}) => {
     const { url, prefix } = namespaces.fresh();
-    const driver = (await openDriver(url)) as RedisDriver;
+    const driver = await openRedisDriver(url);
     drivers.push(driver);
     await driver.declareGroup('g', [TestHappened.type]);
     const keys = namespaceKeys(prefix);
@@ -162,14 +167,14 @@ describe.skipIf(!available)('redis transport specifics', () => {
 
   it('with replicas=N a publish fails when fewer replicas confirm it in time, and says the primary has it', async () => {
     const { url } = namespaces.fresh();
-    const driver = await openDriver(`${url}&replicas=1&replicaTimeout=50`);
+    const driver = await openRedisDriver(`${url}&replicas=1&replicaTimeout=50`);
     drivers.push(driver);
     await driver.declareGroup('g', [TestHappened.type]);
     await expect(driver.publish([happened(1)])).rejects.toBeInstanceOf(ReplicationTimeoutError);
   });
 
   it('fails to open with the address and the cause when no server answers', async () => {
-    await expect(openDriver('redis://127.0.0.1:1?prefix=nobody')).rejects.toThrow(
+    await expect(openRedisDriver('redis://127.0.0.1:1?prefix=nobody')).rejects.toThrow(
       /cannot reach Redis at 127\.0\.0\.1:1: .*ECONNREFUSED/,
     );
   });
@@ -184,7 +189,7 @@ describe.skipIf(!available)('redis transport specifics', () => {
       [`${base}?preifx=typo`, /unknown parameter "preifx"/],
       [`${base}/queues`, /database number/],
     ] as const) {
-      const opening = openDriver(url);
+      const opening = openRedisDriver(url);
       await expect(opening).rejects.toBeInstanceOf(InvalidTransportUrlError);
       await expect(opening).rejects.toThrow(message);
     }

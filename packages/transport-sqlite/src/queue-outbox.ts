@@ -1,8 +1,11 @@
-import type { Envelope } from '../../messaging/src/envelope.js';
-import { UnroutableEventError } from '../../messaging/src/errors.js';
-import { announcePublished } from '../../messaging/src/in-process-publish-signal.js';
-import type { Outbox } from '../../messaging/src/outbox.js';
-import type { SqlDatabase, SqlExecutor } from '../../messaging/src/sql-database.js';
+import {
+  type Envelope,
+  type Outbox,
+  type SqlDatabase,
+  type SqlExecutor,
+  UnroutableEventError,
+} from '@syncopate/messaging';
+import { announcePublished } from '@syncopate/messaging/driver';
 import { FAN_OUT_SQL, fanOutParams } from './queue-writer.js';
 import { LATE_DURABLE_WRITERS } from './schema.js';
 

@@ -1,7 +1,6 @@
+import { type Envelope, UnroutableEventError } from '@syncopate/messaging';
+import { announcePublished, encodeEnvelope } from '@syncopate/messaging/driver';
 import type { Database, Statement } from 'better-sqlite3';
-import { type Envelope, encodeEnvelope } from '../../messaging/src/envelope.js';
-import { UnroutableEventError } from '../../messaging/src/errors.js';
-import { announcePublished } from '../../messaging/src/in-process-publish-signal.js';
 import { migrateQueueSchema } from './schema.js';
 
 /** One delivery row per group bound to the event's type. Parameters: `fanOutParams`. */

@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
+import type { SqlDatabase, SqlExecutor, SqlParams, TransactionOptions } from '@syncopate/messaging';
 import type { Database, Statement } from 'better-sqlite3';
-import type { SqlDatabase, SqlExecutor, SqlParams, TransactionOptions } from '../../messaging/src/sql-database.js';
 import { openSqlite, type SqliteOpenOptions } from './open-sqlite.js';
 import { WalSync } from './wal-sync.js';
 import { holdWriteLock } from './write-gate.js';

@@ -1,23 +1,36 @@
 import { randomUUID } from 'node:crypto';
+import {
+  type DeadLetter,
+  DeadLetterNotFoundError,
+  type DeadLetterPage,
+  type DeadLetterQueue,
+  type Delivery,
+  type Envelope,
+  type Failure,
+  type GroupQueue,
+  type GroupQueueOptions,
+  type GroupStats,
+  type Outbox,
+  type SqlDatabase,
+  type TransportCapabilities,
+  TransportClosedError,
+  type TransportDriver,
+} from '@syncopate/messaging';
+import {
+  announcePublished,
+  clipReason,
+  type DeadLetterRecord,
+  parsePageRequest,
+  toDeadLetter,
+  waitForPublish,
+} from '@syncopate/messaging/driver';
 import type { Database, Statement, Transaction } from 'better-sqlite3';
-import { clipReason, type DeadLetterRecord, parsePageRequest, toDeadLetter } from '../../messaging/src/dead-letters.js';
-import type { Envelope } from '../../messaging/src/envelope.js';
-import { DeadLetterNotFoundError, TransportClosedError } from '../../messaging/src/errors.js';
-import { announcePublished, waitForPublish } from '../../messaging/src/in-process-publish-signal.js';
-import type {
-  DeadLetter,
-  DeadLetterPage,
-  DeadLetterQueue,
-  Delivery,
-  Failure,
-  GroupQueue,
-  GroupQueueOptions,
-  GroupStats,
-  TransportDriver,
-} from '../../messaging/src/transport.js';
 import { openSqlite, type SqliteOpenOptions } from './open-sqlite.js';
+import { SqliteQueueOutbox } from './queue-outbox.js';
 import { SqliteQueueWriter } from './queue-writer.js';
 import { LATE_DURABLE_WRITERS } from './schema.js';
+import { SqliteDatabase } from './sqlite-database.js';
+import { parseSqliteUrl } from './sqlite-url.js';
 import { WalSync } from './wal-sync.js';
 import { writeBetweenBatches } from './write-gate.js';
 
@@ -63,13 +76,24 @@ interface DeadLetterRow {
   dead_lettered_at: number;
 }
 
+/** Opens the SQLite transport from its URL: `sqlite:./data/syncopate.db?synchronous=full&poll=25`. */
+export async function openSqliteDriver(url: string): Promise<SqliteDriver> {
+  return new SqliteDriver(parseSqliteUrl(url));
+}
+
 /**
  * The embedded default: a queue in one SQLite file (WAL), shared by every process that opens it.
  * Writes are serialized by SQLite, so a claim is one short UPDATE…RETURNING and never races.
  */
 export class SqliteDriver implements TransportDriver {
   readonly name = 'sqlite';
-  readonly capabilities = { durable: true, crossProcess: true, perKeyOrder: true };
+  readonly capabilities: TransportCapabilities = {
+    durable: true,
+    crossProcess: true,
+    perKeyOrder: true,
+    leases: 'timed',
+    unknownStats: [],
+  };
   readonly deadLetters: DeadLetterQueue;
   /** Publishes commit here, with the durability the URL asked for. */
   readonly db: Database;
@@ -93,6 +117,8 @@ export class SqliteDriver implements TransportDriver {
   private readonly pollMs: number;
   private readonly queues = new Set<SqliteGroupQueue>();
   private statsQuery: Statement | undefined;
+  /** The services' database on this file, once asked for (`queueDatabase`). */
+  private beside: SqliteDatabase | undefined;
   private closed = false;
 
   constructor(options: SqliteDriverOptions) {
@@ -169,10 +195,27 @@ export class SqliteDriver implements TransportDriver {
     this.bookkeeping.prepare('SELECT 1').get();
   }
 
+  /**
+   * A `SqliteDatabase` on the queue's own file, for services that keep their tables beside the
+   * queue: one per driver, since a process may hold one group-committing connection per file.
+   */
+  async queueDatabase(): Promise<SqlDatabase> {
+    this.assertOpen();
+    this.beside ??= new SqliteDatabase(this.db.name);
+    return this.beside;
+  }
+
+  /** For a database on this very file: its transactions write delivery rows, one commit with their change. */
+  async sameDatabaseOutbox(db: SqlDatabase): Promise<Outbox | undefined> {
+    this.assertOpen();
+    return db.dialect === 'sqlite' && db.location === this.db.name ? SqliteQueueOutbox.open(db) : undefined;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.queues].map((queue) => queue.close()));
+    await this.beside?.close();
     await this.wal?.close();
     this.bookkeeping.close();
     this.db.close();

@@ -1,12 +1,17 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { transportContract } from '../../messaging/src/testing/transport-contract.js';
+import { transportContract } from '@syncopate/messaging/testing';
+import { afterEach, describe, it } from 'vitest';
+import { openDriver } from './driver.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'syncopate-sqlite-'));
 let n = 0;
-transportContract({
-  name: 'sqlite',
-  capabilities: { durable: true, crossProcess: true, perKeyOrder: true },
-  freshUrl: () => `sqlite:${join(dir, `contract-${n++}.db`)}`,
-});
+await transportContract(
+  {
+    namespace: () => `sqlite:${join(dir, `contract-${n++}.db`)}`,
+    openDriver,
+    driverModule: new URL('./driver.ts', import.meta.url),
+  },
+  { describe, it, afterEach },
+);

@@ -6,17 +6,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { happened, TestHappened } from '@syncopate/messaging/testing';
 import { describe, expect, it } from 'vitest';
-import { openDriver } from '../../messaging/src/open-transport.js';
-import { happened, TestHappened } from '../../messaging/src/testing/events.js';
 import { SqliteQueueOutbox } from '../src/queue-outbox.js';
 import { SqliteDatabase } from '../src/sqlite-database.js';
-import type { SqliteDriver } from '../src/sqlite-driver.js';
+import { openSqliteDriver } from '../src/sqlite-driver.js';
 
 describe('sqlite transport specifics', () => {
   it('hands out a claimed event only after a sync of the log that began after the claim', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'syncopate-sqlite-driver-')), 'queue.db');
-    const driver = (await openDriver(`sqlite:${file}`)) as SqliteDriver;
+    const driver = await openSqliteDriver(`sqlite:${file}`);
     const db = new SqliteDatabase(file);
     try {
       await driver.declareGroup('g', [TestHappened.type]);
@@ -40,7 +39,7 @@ describe('sqlite transport specifics', () => {
 
   it('does not sync a claim where every event was durable at its commit (no service wrote beside the queue)', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'syncopate-sqlite-driver-')), 'queue.db');
-    const driver = (await openDriver(`sqlite:${file}`)) as SqliteDriver;
+    const driver = await openSqliteDriver(`sqlite:${file}`);
     try {
       await driver.declareGroup('g', [TestHappened.type]);
       await driver.publish([happened(1)]);
@@ -57,7 +56,7 @@ describe('sqlite transport specifics', () => {
 
   it('does not sync when opened with synchronous=normal', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'syncopate-sqlite-driver-')), 'queue.db');
-    const driver = (await openDriver(`sqlite:${file}?synchronous=normal`)) as SqliteDriver;
+    const driver = await openSqliteDriver(`sqlite:${file}?synchronous=normal`);
     expect(driver.wal).toBeUndefined();
     await driver.close();
   });

@@ -1,5 +1,4 @@
-import { Inbox } from '../../../packages/messaging/src/inbox.js';
-import type { Handler, Subscription } from '../../../packages/messaging/src/index.js';
+import { type Handler, Inbox, type Subscription } from '@syncopate/messaging';
 import { paymentEvents } from '../../contracts/payment-events.js';
 import type { HttpServer } from '../../platform/http/server.js';
 import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';

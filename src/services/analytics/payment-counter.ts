@@ -1,5 +1,4 @@
-import type { Inbox } from '../../../packages/messaging/src/inbox.js';
-import type { EventOf, Handler, Subscription, Transport } from '../../../packages/messaging/src/index.js';
+import type { EventOf, Handler, Inbox, Subscription, Transport } from '@syncopate/messaging';
 import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
 import type { Faults } from '../../platform/faults.js';
 import type { CounterDelta, CounterStore } from './counter-store.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { BackoffOptions, Handler, Subscription } from '../../../packages/messaging/src/index.js';
+import type { BackoffOptions, Handler, Subscription } from '@syncopate/messaging';
 import { paymentEvents } from '../../contracts/payment-events.js';
 import type { Service, ServiceContext } from '../../platform/service.js';
 import { registerEffectEndpoint } from '../../platform/sync-effects.js';

@@ -1,4 +1,4 @@
-import type { EventOf } from '../../../packages/messaging/src/index.js';
+import type { EventOf } from '@syncopate/messaging';
 import { formatAmount } from '../../contracts/currencies.js';
 import type { PaymentEventType } from '../../contracts/payment-events.js';
 

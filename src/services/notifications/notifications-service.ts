@@ -1,4 +1,4 @@
-import type { BackoffOptions, EventOf, Handler, Message, Subscription } from '../../../packages/messaging/src/index.js';
+import type { BackoffOptions, EventOf, Handler, Message, Subscription } from '@syncopate/messaging';
 import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
 import { authenticate } from '../../platform/auth/authenticate.js';
 import { encapsulate, type HttpServer } from '../../platform/http/server.js';

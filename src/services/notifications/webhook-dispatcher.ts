@@ -1,5 +1,5 @@
+import type { EventOf, Message } from '@syncopate/messaging';
 import type { Logger } from 'pino';
-import type { EventOf, Message } from '../../../packages/messaging/src/index.js';
 import type { PaymentEventType } from '../../contracts/payment-events.js';
 import type { Faults } from '../../platform/faults.js';
 import type { DeliveryStore } from './delivery-store.js';

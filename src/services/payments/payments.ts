@@ -1,9 +1,14 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { type Context, trace as otelTrace } from '@opentelemetry/api';
+import {
+  contextOfSpan,
+  createEvent,
+  type Envelope,
+  newEventId,
+  type SqlDatabase,
+  type SqlExecutor,
+} from '@syncopate/messaging';
 import type { Logger } from 'pino';
-import { createEvent, type Envelope, newEventId } from '../../../packages/messaging/src/index.js';
-import type { SqlDatabase, SqlExecutor } from '../../../packages/messaging/src/sql-database.js';
-import { contextOfSpan } from '../../../packages/messaging/src/tracing.js';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../contracts/payment-events.js';
 import type { Principal } from '../../platform/auth/api-keys.js';
 import { ApiError, notFound } from '../../platform/http/api-error.js';

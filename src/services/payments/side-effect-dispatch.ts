@@ -1,7 +1,5 @@
 import type { Context } from '@opentelemetry/api';
-import type { Envelope } from '../../../packages/messaging/src/envelope.js';
-import type { Outbox } from '../../../packages/messaging/src/outbox.js';
-import type { SqlExecutor } from '../../../packages/messaging/src/sql-database.js';
+import type { Envelope, Outbox, SqlExecutor } from '@syncopate/messaging';
 import { ApiError } from '../../platform/http/api-error.js';
 import { SideEffectFailedError, type SyncEffectCaller } from '../../platform/sync-effects.js';
 

@@ -1,9 +1,4 @@
-import {
-  errorMessage,
-  PermanentError,
-  type Subscription,
-  type Transport,
-} from '../../../packages/messaging/src/index.js';
+import { errorMessage, PermanentError, type Subscription, type Transport } from '@syncopate/messaging';
 import { ReportRequested } from '../../contracts/report-events.js';
 import type { Faults } from '../../platform/faults.js';
 import type { LedgerStore } from './ledger-store.js';

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createEvent, type Outbox, type SqlDatabase } from '@syncopate/messaging';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { createEvent } from '../../../packages/messaging/src/index.js';
-import type { Outbox } from '../../../packages/messaging/src/outbox.js';
-import type { SqlDatabase } from '../../../packages/messaging/src/sql-database.js';
 import { ReportRequested } from '../../contracts/report-events.js';
 import type { ApiKeyStore } from '../../platform/auth/api-keys.js';
 import { authenticate, principalOf } from '../../platform/auth/authenticate.js';

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import { createEvent, type Envelope } from '@syncopate/messaging';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEvent, type Envelope } from '../../../packages/messaging/src/index.js';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../../src/contracts/payment-events.js';
 import { createHttpServer } from '../../../src/platform/http/server.js';
 import { analyticsModule } from '../../../src/services/analytics/index.js';

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createEvent, type EventData, newEventId } from '../../../packages/messaging/src/index.js';
+import { createEvent, type EventData, newEventId } from '@syncopate/messaging';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../../src/contracts/payment-events.js';
 import { createLogger } from '../../../src/platform/logger.js';
 import type { Service } from '../../../src/platform/service.js';

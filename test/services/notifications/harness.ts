@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createEvent, type Envelope } from '../../../packages/messaging/src/index.js';
+import { createEvent, type Envelope } from '@syncopate/messaging';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../../src/contracts/payment-events.js';
 import type { IssuedKey } from '../../../src/platform/auth/api-keys.js';
 import { createHttpServer, type HttpServer } from '../../../src/platform/http/server.js';

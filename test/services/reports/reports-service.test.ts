@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { createEvent, type Envelope } from '@syncopate/messaging';
+import { openSqlite } from '@syncopate/transport-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEvent, type Envelope } from '../../../packages/messaging/src/index.js';
-import { openSqlite } from '../../../packages/transport-sqlite/src/open-sqlite.js';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../../src/contracts/payment-events.js';
 import { ReportRequested } from '../../../src/contracts/report-events.js';
 import { createHttpServer } from '../../../src/platform/http/server.js';

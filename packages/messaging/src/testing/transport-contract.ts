@@ -1,57 +1,99 @@
 /**
- * The universal transport suite: every backend runs these same tests against its real server.
- * A backend declares capabilities instead of being named here; tests that need a capability it
- * lacks (several processes, durability) are not registered for it.
+ * The universal transport suite: every backend runs these same tests against its real server, and
+ * a transport written anywhere else runs them too. The suite opens drivers through the target's
+ * factory and reads what the backend can do from the driver's own `capabilities`: tests that need
+ * one it lacks (several processes, durability, per-key order across consumers) are not registered,
+ * and each kind of lease is held to what it promises.
+ *
+ * It asserts with `node:assert` and registers its tests with the framework it is given, so it runs
+ * under `node --test` with nothing installed, and under vitest, jest or mocha alike.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Child, killAllChildren, startChild } from '../../../../test/support/processes.js';
-import { delay, waitFor } from '../../../../test/support/wait.js';
+import assert from 'node:assert/strict';
+import { createTransport } from '../driven-transport.js';
+import { createEvent } from '../event-type.js';
 import {
   type AttemptReport,
   DeadLetterNotFoundError,
   type Envelope,
+  type GroupQueue,
   type GroupStats,
   type Message,
-  openTransport,
   PermanentError,
   type Transport,
   type TransportCapabilities,
   TransportClosedError,
+  type TransportDriver,
   UnroutableEventError,
 } from '../index.js';
 import { happened, TestHappened, TestOther } from './events.js';
-import type { WorkerConfig, WorkerReport } from './worker.js';
+import { delay, waitFor } from './wait.js';
+import type { WorkerConfig } from './worker.js';
+import { killWorkers, startWorker, type Worker } from './workers.js';
+
+/** The test functions the suite registers its tests with: node:test's, vitest's, jest's or mocha's. */
+export interface TestFramework {
+  describe(name: string, body: () => void): unknown;
+  it(name: string, body: () => Promise<void>): unknown;
+  afterEach(body: () => Promise<void>): unknown;
+}
 
 export interface ContractTarget {
-  name: string;
-  capabilities: TransportCapabilities;
-  /** A URL to an empty namespace of the backend; every call returns a new one. */
-  freshUrl(): string | Promise<string>;
+  /** Names the suite; the driver's own `name` when left out. */
+  name?: string;
   /**
-   * The `stats` figures the backend may report as null (it cannot tell them without reading every
-   * message); the suite accepts null only for these. Everything else must be an exact number.
+   * A new, empty namespace of the backend, in whatever form `openDriver` reads (a URL, a file, a
+   * prefix); every call returns another, so tests never see each other's messages.
    */
-  unknownStats?: readonly ('delayed' | 'oldestWaitingAgeMs')[];
+  namespace(): string | Promise<string>;
+  /** Opens a driver on a namespace; called several times for one (a second consumer, a restart). */
+  openDriver(namespace: string): Promise<TransportDriver>;
+  /**
+   * Required when the driver declares `crossProcess`: a module (a file: URL or a path) exporting the
+   * same `openDriver`, which the suite's child processes import to consume beside this one.
+   */
+  driverModule?: string | URL;
 }
 
 type Counts = Pick<GroupStats, 'waiting' | 'delayed' | 'inFlight' | 'deadLettered'>;
 
 const FAST = { leaseMs: 1_000, backoff: { initialDelayMs: 10, maxDelayMs: 50 } };
 
-export function transportContract(target: ContractTarget): void {
-  describe(`transport contract: ${target.name}`, () => {
+/**
+ * Registers the contract's tests for the target. Resolves once they are registered: it first opens
+ * one driver to read its name and capabilities, so await it at the top of the test module.
+ */
+export async function transportContract(target: ContractTarget, test: TestFramework): Promise<void> {
+  const probe = await target.openDriver(await target.namespace());
+  const name = target.name ?? probe.name;
+  const capabilities: TransportCapabilities = probe.capabilities;
+  await probe.close();
+  const driverModule = target.driverModule === undefined ? undefined : String(target.driverModule);
+  if (capabilities.crossProcess && !driverModule) {
+    throw new Error(`${name} declares crossProcess: give the target a driverModule for the suite's child processes`);
+  }
+  const { describe, it, afterEach } = test;
+
+  describe(`transport contract: ${name}`, () => {
     const open: Transport[] = [];
-    const connect = async (url: string) => {
-      const transport = await openTransport(url);
+    const connect = async (namespace: string) => {
+      const transport = createTransport(await target.openDriver(namespace));
       open.push(transport);
       return transport;
     };
     const fresh = async () => {
-      const url = await target.freshUrl();
-      return { url, transport: await connect(url) };
+      const namespace = await target.namespace();
+      return { namespace, transport: await connect(namespace) };
     };
+    const drivers: TransportDriver[] = [];
+    const driverOn = async (namespace: string) => {
+      const driver = await target.openDriver(namespace);
+      drivers.push(driver);
+      return driver;
+    };
+    const spawnWorker = (config: Omit<WorkerConfig, 'driverModule'>): Worker =>
+      startWorker({ ...config, driverModule: driverModule as string });
 
-    const unknownStats = new Set(target.unknownStats ?? []);
+    const unknownStats = new Set(capabilities.unknownStats);
     /**
      * Waits until the group's stats show exactly `expected` (a backend settles asynchronously), and
      * returns them; `delayed` may be null only where the target says so. The timeout names what was seen.
@@ -74,13 +116,15 @@ export function transportContract(target: ContractTarget): void {
       }
     };
     const expectAge = (stats: GroupStats, check: (ageMs: number) => void) => {
-      if (stats.oldestWaitingAgeMs === null) expect(unknownStats.has('oldestWaitingAgeMs')).toBe(true);
+      if (stats.oldestWaitingAgeMs === null)
+        assert.ok(unknownStats.has('oldestWaitingAgeMs'), 'oldestWaitingAgeMs is null');
       else check(stats.oldestWaitingAgeMs);
     };
 
     afterEach(async () => {
-      await killAllChildren();
+      killWorkers();
       await Promise.all(open.splice(0).map((t) => t.close({ deadlineMs: 1_000 }).catch(() => {})));
+      await Promise.all(drivers.splice(0).map((d) => d.close().catch(() => {})));
     });
 
     it('delivers the envelope as published: id, type, data and extensions', async () => {
@@ -100,7 +144,7 @@ export function transportContract(target: ContractTarget): void {
       };
       await transport.publish(event);
       await waitFor('the event', () => received.length === 1);
-      expect(received[0]).toEqual(event);
+      assert.deepStrictEqual(received[0], event);
     });
 
     it('gives every group every event (fan-out)', async () => {
@@ -115,8 +159,8 @@ export function transportContract(target: ContractTarget): void {
       }
       await transport.publish([happened(1), happened(2), happened(3)]);
       await waitFor('both groups', () => seen.email?.length === 3 && seen.analytics?.length === 3);
-      expect(seen.email?.sort()).toEqual([1, 2, 3]);
-      expect(seen.analytics?.sort()).toEqual([1, 2, 3]);
+      assert.deepStrictEqual(seen.email?.sort(), [1, 2, 3]);
+      assert.deepStrictEqual(seen.analytics?.sort(), [1, 2, 3]);
     });
 
     it('shares one group between competing consumers: each event is handled once', async () => {
@@ -136,9 +180,12 @@ export function transportContract(target: ContractTarget): void {
       await transport.publish(Array.from({ length: 40 }, (_, n) => happened(n)));
       await waitFor('40 events', () => handledBy.size === 40);
       await delay(100);
-      expect([...handledBy.values()].every((members) => members.length === 1)).toBe(true);
+      assert.strictEqual(
+        [...handledBy.values()].every((members) => members.length === 1),
+        true,
+      );
       const members = new Set([...handledBy.values()].flat());
-      expect(members).toEqual(new Set(['a', 'b']));
+      assert.deepStrictEqual(members, new Set(['a', 'b']));
     });
 
     it('keeps events of a declared group until it subscribes', async () => {
@@ -152,14 +199,14 @@ export function transportContract(target: ContractTarget): void {
         handler: ({ event }) => void received.push(event.data.n),
       });
       await waitFor('the kept event', () => received.length === 1);
-      expect(received).toEqual([7]);
+      assert.deepStrictEqual(received, [7]);
     });
 
     it('rejects an event no group is bound to, and stores none of its batch', async () => {
       const { transport } = await fresh();
       await transport.declareGroup('g', [TestHappened.type]);
       const stray = { ...happened(2), type: 'test.stray' };
-      await expect(transport.publish([happened(1), stray])).rejects.toBeInstanceOf(UnroutableEventError);
+      await assert.rejects(transport.publish([happened(1), stray]), UnroutableEventError);
       const received: number[] = [];
       await transport.subscribe({
         group: 'g',
@@ -169,7 +216,7 @@ export function transportContract(target: ContractTarget): void {
       await transport.publish(happened(3));
       await waitFor('the later event', () => received.length === 1);
       await delay(100);
-      expect(received).toEqual([3]);
+      assert.deepStrictEqual(received, [3]);
     });
 
     it('retries a failing handler with backoff and acknowledges once it succeeds', async () => {
@@ -189,8 +236,8 @@ export function transportContract(target: ContractTarget): void {
       await transport.publish(happened(1));
       await waitFor('the third attempt', () => acked);
       await delay(200);
-      expect(attempts).toEqual([1, 2, 3]);
-      expect(await transport.deadLetters.count('g')).toBe(0);
+      assert.deepStrictEqual(attempts, [1, 2, 3]);
+      assert.strictEqual(await transport.deadLetters.count('g'), 0);
     });
 
     it('dead-letters a message after maxAttempts with the last error, attempts and times', async () => {
@@ -211,15 +258,16 @@ export function transportContract(target: ContractTarget): void {
       await transport.publish(event);
       await waitFor('the dead letter', async () => (await transport.deadLetters.count('g')) === 1);
       await delay(200);
-      expect(attempts).toEqual([1, 2, 3]);
+      assert.deepStrictEqual(attempts, [1, 2, 3]);
       const letter = await transport.deadLetters.get('g', event.id);
-      expect(letter.reason).toContain('smtp down (attempt 3)');
-      expect(letter.attempts).toBe(3);
-      expect(letter.event).toEqual(event);
-      expect(letter.type).toBe(TestHappened.type);
-      expect(letter.firstAttemptAt?.getTime()).toBeGreaterThanOrEqual(before - 5);
-      expect(letter.lastAttemptAt?.getTime()).toBeGreaterThanOrEqual(letter.firstAttemptAt?.getTime() ?? 0);
-      expect(letter.deadLetteredAt.getTime()).toBeGreaterThanOrEqual(letter.lastAttemptAt?.getTime() ?? 0);
+      assert.match(letter.reason, /smtp down \(attempt 3\)/);
+      assert.strictEqual(letter.attempts, 3);
+      assert.deepStrictEqual(letter.event, event);
+      assert.strictEqual(letter.type, TestHappened.type);
+      const [first, last] = [letter.firstAttemptAt?.getTime() ?? 0, letter.lastAttemptAt?.getTime() ?? 0];
+      assert.ok(first >= before - 5, `first attempt ${first} before the publish at ${before}`);
+      assert.ok(last >= first, `last attempt ${last} before the first ${first}`);
+      assert.ok(letter.deadLetteredAt.getTime() >= last, `dead-lettered before the last attempt ${last}`);
     });
 
     it('a poison message does not block the messages behind it', async () => {
@@ -246,9 +294,12 @@ export function transportContract(target: ContractTarget): void {
       });
       await transport.publish([happened(0), ...Array.from({ length: 20 }, (_, i) => happened(i + 1))]);
       await waitFor('the 20 good messages', () => handled.length === 20);
-      expect(handled.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      assert.deepStrictEqual(
+        handled.sort((a, b) => a - b),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
       await waitFor('the poison tried and failing', () => poisonAttempts >= 1);
-      expect(await transport.deadLetters.count('g')).toBe(0);
+      assert.strictEqual(await transport.deadLetters.count('g'), 0);
     });
 
     it('sends data that fails its schema straight to the dead-letter queue, without retries', async () => {
@@ -265,10 +316,10 @@ export function transportContract(target: ContractTarget): void {
       await transport.publish([bad, happened(2)]);
       await waitFor('the dead letter', async () => (await transport.deadLetters.count('g')) === 1);
       const letter = await transport.deadLetters.get('g', bad.id);
-      expect(letter.attempts).toBe(1);
-      expect(letter.reason).toMatch(/invalid data for test\.happened: n: /);
+      assert.strictEqual(letter.attempts, 1);
+      assert.match(letter.reason, /invalid data for test\.happened: n: /);
       await waitFor('the valid event', () => attempts.length === 1);
-      expect(attempts).toEqual([1]);
+      assert.deepStrictEqual(attempts, [1]);
     });
 
     it('dead-letters at once when the handler throws PermanentError', async () => {
@@ -285,8 +336,8 @@ export function transportContract(target: ContractTarget): void {
       await transport.publish(event);
       await waitFor('the dead letter', async () => (await transport.deadLetters.count('g')) === 1);
       const letter = await transport.deadLetters.get('g', event.id);
-      expect(letter.attempts).toBe(1);
-      expect(letter.reason).toBe('merchant account closed');
+      assert.strictEqual(letter.attempts, 1);
+      assert.strictEqual(letter.reason, 'merchant account closed');
     });
 
     it('aborts a handler that runs past its timeout and counts it as a failed attempt', async () => {
@@ -308,9 +359,9 @@ export function transportContract(target: ContractTarget): void {
       });
       await transport.publish(happened(1));
       await waitFor('the retry', () => attempts.length === 2);
-      expect(signals[0]?.aborted).toBe(true);
-      expect(String(signals[0]?.reason)).toContain('did not finish within 100 ms');
-      expect(attempts).toEqual([1, 2]);
+      assert.strictEqual(signals[0]?.aborted, true);
+      assert.match(String(signals[0]?.reason), /did not finish within 100 ms/);
+      assert.deepStrictEqual(attempts, [1, 2]);
     });
 
     it('extends the lease of a slow handler, so it never runs twice at once', async () => {
@@ -330,8 +381,51 @@ export function transportContract(target: ContractTarget): void {
       await transport.publish(happened(1));
       await waitFor('the handler', () => starts.length === 1);
       await delay(1_600);
-      expect(starts).toHaveLength(1);
+      assert.strictEqual(starts.length, 1);
     });
+
+    /** Claims until a delivery comes (a claim may also end empty, when its wait runs out). */
+    const claimOne = (queue: GroupQueue) =>
+      waitFor('a delivery', async () => {
+        const batch = await queue.claim(1, AbortSignal.timeout(1_000));
+        return batch.length > 0 ? batch : undefined;
+      });
+
+    /** Claims one message on a fresh namespace through the driver, with a `leaseMs` the test never renews. */
+    const claimUnrenewed = async (leaseMs: number) => {
+      const namespace = await target.namespace();
+      const driver = await driverOn(namespace);
+      await driver.declareGroup('g', [TestHappened.type]);
+      const event = happened(1);
+      await driver.publish([event]);
+      const options = { group: 'g', eventTypes: [TestHappened.type], leaseMs };
+      const holder = await driver.openQueue(options);
+      const [held] = await claimOne(holder);
+      assert.strictEqual(held?.eventId, event.id);
+      const other = await (await driverOn(namespace)).openQueue(options);
+      return { event, holder, other };
+    };
+
+    if (capabilities.leases === 'timed') {
+      it('timed leases: a claimed message nobody renews goes to another consumer once its lease lapses', async () => {
+        const { event, other } = await claimUnrenewed(300);
+        const [again] = await claimOne(other);
+        assert.strictEqual(again?.eventId, event.id);
+        assert.strictEqual(again?.attempt, 2);
+        await other.ack([again]);
+      });
+    } else {
+      it('connection leases: a claimed message stays with its consumer past leaseMs, and comes back when it closes', async () => {
+        const { event, holder, other } = await claimUnrenewed(300);
+        // Four leases long, never renewed: a timed lease would have lapsed three times over.
+        assert.deepStrictEqual(await other.claim(1, AbortSignal.timeout(1_200)), []);
+        await holder.close();
+        const [again] = await claimOne(other);
+        assert.strictEqual(again?.eventId, event.id);
+        assert.strictEqual(again?.attempt, 2);
+        await other.ack([again]);
+      });
+    }
 
     it('runs at most `concurrency` handlers at once', async () => {
       const { transport } = await fresh();
@@ -352,10 +446,10 @@ export function transportContract(target: ContractTarget): void {
       });
       await transport.publish(Array.from({ length: 15 }, (_, n) => happened(n)));
       await waitFor('15 handled', () => done === 15);
-      expect(peak).toBe(3);
+      assert.strictEqual(peak, 3);
     });
 
-    if (target.capabilities.perKeyOrder) {
+    if (capabilities.perKeyOrder) {
       it('handles same-key events in publish order while different keys run in parallel', async () => {
         const { transport } = await fresh();
         const order = new Map<string, number[]>();
@@ -381,9 +475,12 @@ export function transportContract(target: ContractTarget): void {
         for (let i = 0; i < events.length; i += 10) await transport.publish(events.slice(i, i + 10));
         await waitFor('80 handled', () => done === 80);
         for (const [index, key] of keys.entries()) {
-          expect(order.get(key)).toEqual(events.filter((_, n) => n % keys.length === index).map((e) => e.data.n));
+          assert.deepStrictEqual(
+            order.get(key),
+            events.filter((_, n) => n % keys.length === index).map((e) => e.data.n),
+          );
         }
-        expect(peak).toBeGreaterThan(1);
+        assert.ok(peak > 1, `keys ran one at a time (peak ${peak})`);
       });
 
       it('holds later same-key events while an earlier one waits for its retry', async () => {
@@ -402,7 +499,7 @@ export function transportContract(target: ContractTarget): void {
         });
         await transport.publish([happened(1, { key: 'k' }), happened(2, { key: 'k' }), happened(3, { key: 'k' })]);
         await waitFor('all three', () => log.length === 4);
-        expect(log).toEqual(['1#1', '1#2', '2#1', '3#1']);
+        assert.deepStrictEqual(log, ['1#1', '1#2', '2#1', '3#1']);
       });
     }
 
@@ -425,34 +522,34 @@ export function transportContract(target: ContractTarget): void {
       await waitFor('five dead letters', async () => (await transport.deadLetters.count('g')) === 5);
 
       const first = await transport.deadLetters.list('g', { limit: 2 });
-      expect(first.items.map((l) => l.event?.data)).toHaveLength(2);
-      expect(first.nextCursor).not.toBeNull();
+      assert.strictEqual(first.items.map((l) => l.event?.data).length, 2);
+      assert.notStrictEqual(first.nextCursor, null);
       const rest = await transport.deadLetters.list('g', { limit: 10, after: first.nextCursor ?? undefined });
-      expect(rest.nextCursor).toBeNull();
+      assert.strictEqual(rest.nextCursor, null);
       const listed = [...first.items, ...rest.items].map((l) => l.eventId);
-      expect(listed.sort()).toEqual(events.map((e) => e.id).sort());
-      await expect(transport.deadLetters.list('g', { limit: 100_000 })).rejects.toThrow(/limit/);
-      await expect(transport.deadLetters.get('g', 'no-such-id')).rejects.toBeInstanceOf(DeadLetterNotFoundError);
+      assert.deepStrictEqual(listed.sort(), events.map((e) => e.id).sort());
+      await assert.rejects(transport.deadLetters.list('g', { limit: 100_000 }), /limit/);
+      await assert.rejects(transport.deadLetters.get('g', 'no-such-id'), DeadLetterNotFoundError);
 
       healthy = true;
       await transport.deadLetters.replay('g', events[0]?.id as string);
       await waitFor('the replayed one', () => handled.length === 1);
-      expect(handled).toEqual([0]);
-      expect(await transport.deadLetters.purge('g', events[1]?.id)).toBe(1);
-      expect(await transport.deadLetters.replayAll('g')).toBe(3);
+      assert.deepStrictEqual(handled, [0]);
+      assert.strictEqual(await transport.deadLetters.purge('g', events[1]?.id), 1);
+      assert.strictEqual(await transport.deadLetters.replayAll('g'), 3);
       await waitFor('the other replays', () => handled.length === 4);
-      expect(handled.sort()).toEqual([0, 2, 3, 4]);
-      expect(await transport.deadLetters.count('g')).toBe(0);
+      assert.deepStrictEqual(handled.sort(), [0, 2, 3, 4]);
+      assert.strictEqual(await transport.deadLetters.count('g'), 0);
 
       healthy = false;
       await transport.publish(happened(9));
       await waitFor('a new dead letter', async () => (await transport.deadLetters.count('g')) === 1);
-      expect(await transport.deadLetters.purge('g')).toBe(1);
-      expect(await transport.deadLetters.count('g')).toBe(0);
+      assert.strictEqual(await transport.deadLetters.purge('g'), 1);
+      assert.strictEqual(await transport.deadLetters.count('g'), 0);
     });
 
     it('closes gracefully: in-flight handlers finish and are acknowledged, waiting messages are released', async () => {
-      const { url, transport } = await fresh();
+      const { namespace, transport } = await fresh();
       const started: number[] = [];
       let finished = 0;
       const subscription = await transport.subscribe({
@@ -469,18 +566,21 @@ export function transportContract(target: ContractTarget): void {
       await transport.publish([happened(1, { key: 'k' }), happened(2, { key: 'k' }), happened(3)]);
       await waitFor('two handlers running', () => started.length === 2);
       await subscription.close({ deadlineMs: 5_000 });
-      expect(finished).toBe(2);
+      assert.strictEqual(finished, 2);
 
       const again: Message[] = [];
-      const next = await connect(url);
+      const next = await connect(namespace);
       await next.subscribe({ group: 'g', events: [TestHappened], ...FAST, handler: (m) => void again.push(m) });
       await waitFor('the released message', () => again.length === 1);
       await delay(200);
-      expect(again.map((m) => [m.event.data, m.attempt])).toEqual([[{ n: 2 }, 1]]);
+      assert.deepStrictEqual(
+        again.map((m) => [m.event.data, m.attempt]),
+        [[{ n: 2 }, 1]],
+      );
     });
 
     it('closes past its deadline by aborting the handler and releasing its message at once', async () => {
-      const { url, transport } = await fresh();
+      const { namespace, transport } = await fresh();
       let signal: AbortSignal | undefined;
       const subscription = await transport.subscribe({
         group: 'g',
@@ -494,13 +594,13 @@ export function transportContract(target: ContractTarget): void {
       await transport.publish(happened(1));
       await waitFor('the handler', () => signal);
       await subscription.close({ deadlineMs: 100 });
-      expect(signal?.aborted).toBe(true);
+      assert.strictEqual(signal?.aborted, true);
 
       const again: Message[] = [];
-      const next = await connect(url);
+      const next = await connect(namespace);
       await next.subscribe({ group: 'g', events: [TestHappened], handler: (m) => void again.push(m) });
       await waitFor('the released message', () => again.length === 1, 5_000);
-      expect(again[0]?.attempt).toBe(2);
+      assert.strictEqual(again[0]?.attempt, 2);
     });
 
     it('stats: counts the waiting messages of a group nobody consumes, and how long the oldest has waited', async () => {
@@ -513,13 +613,13 @@ export function transportContract(target: ContractTarget): void {
       const stats = await statsReach(transport, 'g', { waiting: 3, delayed: 0, inFlight: 0, deadLettered: 0 });
       const elapsed = Date.now() - before;
       expectAge(stats, (age) => {
-        expect(age).toBeGreaterThanOrEqual(40);
-        expect(age).toBeLessThanOrEqual(elapsed + 1_000);
+        assert.ok(age >= 40, `oldest waited ${age} ms`);
+        assert.ok(age <= elapsed + 1_000, `oldest waited ${age} ms, of ${elapsed} ms`);
       });
       // Another group's queue, and a group never declared, have nothing waiting.
       const other = await statsReach(transport, 'other', { waiting: 0, delayed: 0, inFlight: 0, deadLettered: 0 });
-      expect(other.oldestWaitingAgeMs).toBe(0);
-      expect((await transport.stats('nobody')).waiting).toBe(0);
+      assert.strictEqual(other.oldestWaitingAgeMs, 0);
+      assert.strictEqual((await transport.stats('nobody')).waiting, 0);
     });
 
     it('stats: counts the messages blocked handlers hold as in flight, and the rest as waiting', async () => {
@@ -543,11 +643,11 @@ export function transportContract(target: ContractTarget): void {
       // The waiting messages must have waited measurably (ages count whole milliseconds).
       await delay(20);
       const busy = await statsReach(transport, 'g', { waiting: 3, delayed: 0, inFlight: 2, deadLettered: 0 });
-      expectAge(busy, (age) => expect(age).toBeGreaterThan(0));
+      expectAge(busy, (age) => assert.ok(age > 0, `oldest waited ${age} ms`));
       open();
       const idle = await statsReach(transport, 'g', { waiting: 0, delayed: 0, inFlight: 0, deadLettered: 0 });
-      expect(idle.oldestWaitingAgeMs).toBe(0);
-      expect(started).toBe(5);
+      assert.strictEqual(idle.oldestWaitingAgeMs, 0);
+      assert.strictEqual(started, 5);
     });
 
     it('stats: counts a message waiting for a long retry delay as waiting and delayed, not in flight', async () => {
@@ -572,7 +672,7 @@ export function transportContract(target: ContractTarget): void {
         reports.some((r) => r.outcome.kind === 'retry' && r.outcome.delayMs >= 10_000),
       );
       const stats = await statsReach(transport, 'g', { waiting: 1, delayed: 1, inFlight: 0, deadLettered: 0 });
-      expectAge(stats, (age) => expect(age).toBeGreaterThan(0));
+      expectAge(stats, (age) => assert.ok(age > 0, `oldest waited ${age} ms`));
     });
 
     it('stats: counts a dead-lettered message', async () => {
@@ -587,17 +687,17 @@ export function transportContract(target: ContractTarget): void {
       });
       await transport.publish(happened(1));
       const stats = await statsReach(transport, 'g', { waiting: 0, delayed: 0, inFlight: 0, deadLettered: 1 });
-      expect(stats.oldestWaitingAgeMs).toBe(0);
+      assert.strictEqual(stats.oldestWaitingAgeMs, 0);
       await transport.deadLetters.purge('g');
       await statsReach(transport, 'g', { waiting: 0, delayed: 0, inFlight: 0, deadLettered: 0 });
     });
 
     it('ping resolves while the transport is open and rejects once it is closed', async () => {
       const { transport } = await fresh();
-      await expect(transport.ping()).resolves.toBeUndefined();
+      assert.strictEqual(await transport.ping(), undefined);
       await transport.close();
-      await expect(transport.ping()).rejects.toBeInstanceOf(TransportClosedError);
-      await expect(transport.stats('g')).rejects.toBeInstanceOf(TransportClosedError);
+      await assert.rejects(transport.ping(), TransportClosedError);
+      await assert.rejects(transport.stats('g'), TransportClosedError);
     });
 
     it('does not deliver an event type the group did not subscribe to', async () => {
@@ -609,20 +709,19 @@ export function transportContract(target: ContractTarget): void {
         handler: ({ event }) => void seen.push(event.type),
       });
       await transport.subscribe({ group: 'two', events: [TestOther], handler: () => {} });
-      const { createEvent } = await import('../index.js');
       await transport.publish([createEvent(TestOther, { label: 'x' }, { source: 'urn:t' }), happened(1)]);
       await waitFor('the subscribed type', () => seen.length === 1);
       await delay(100);
-      expect(seen).toEqual([TestHappened.type]);
+      assert.deepStrictEqual(seen, [TestHappened.type]);
     });
 
-    if (target.capabilities.durable) {
+    if (capabilities.durable) {
       it('keeps published events across a restart of the transport', async () => {
-        const { url, transport } = await fresh();
+        const { namespace, transport } = await fresh();
         await transport.declareGroup('g', [TestHappened.type]);
         await transport.publish([happened(1), happened(2)]);
         await transport.close();
-        const reopened = await connect(url);
+        const reopened = await connect(namespace);
         const received: number[] = [];
         await reopened.subscribe({
           group: 'g',
@@ -630,16 +729,16 @@ export function transportContract(target: ContractTarget): void {
           handler: ({ event }) => void received.push(event.data.n),
         });
         await waitFor('both events', () => received.length === 2);
-        expect(received.sort()).toEqual([1, 2]);
+        assert.deepStrictEqual(received.sort(), [1, 2]);
       });
     }
 
-    if (target.capabilities.crossProcess) {
+    if (capabilities.crossProcess) {
       it('shares a group between consumers in two processes: each event handled once', async () => {
-        const { url, transport } = await fresh();
+        const { namespace, transport } = await fresh();
         await transport.declareGroup('g', [TestHappened.type]);
         const workers = [0, 1].map(() =>
-          spawnWorker({ url, group: 'g', mode: 'record', concurrency: 4, leaseMs: 5_000, handlerDelayMs: 2 }),
+          spawnWorker({ namespace, group: 'g', mode: 'record', concurrency: 4, leaseMs: 5_000, handlerDelayMs: 2 }),
         );
         await Promise.all(workers.map((w) => w.next((r) => r.kind === 'ready')));
         const events = Array.from({ length: 200 }, (_, n) => happened(n));
@@ -653,15 +752,18 @@ export function transportContract(target: ContractTarget): void {
           }),
         );
         const ids = handled().map((r) => (r as { id: string }).id);
-        expect(ids).toHaveLength(200);
-        expect(new Set(ids).size).toBe(200);
-        expect(workers.every((w) => w.reports.some((r) => r.kind === 'handled'))).toBe(true);
+        assert.strictEqual(ids.length, 200);
+        assert.strictEqual(new Set(ids).size, 200);
+        assert.strictEqual(
+          workers.every((w) => w.reports.some((r) => r.kind === 'handled')),
+          true,
+        );
       });
 
       it('redelivers the message of a consumer process killed mid-handler, after its lease', async () => {
-        const { url, transport } = await fresh();
+        const { namespace, transport } = await fresh();
         await transport.declareGroup('g', [TestHappened.type]);
-        const doomed = spawnWorker({ url, group: 'g', mode: 'hang', concurrency: 1, leaseMs: 800 });
+        const doomed = spawnWorker({ namespace, group: 'g', mode: 'hang', concurrency: 1, leaseMs: 800 });
         await doomed.next((r) => r.kind === 'ready');
         const event = happened(42);
         await transport.publish(event);
@@ -676,13 +778,9 @@ export function transportContract(target: ContractTarget): void {
           handler: (m) => void again.push(m),
         });
         await waitFor('the redelivery', () => again.length === 1, 10_000);
-        expect(again[0]?.event.id).toBe(event.id);
-        expect(again[0]?.attempt).toBe(2);
+        assert.strictEqual(again[0]?.event.id, event.id);
+        assert.strictEqual(again[0]?.attempt, 2);
       });
     }
   });
-}
-
-function spawnWorker(config: WorkerConfig): Child<WorkerReport> {
-  return startChild<WorkerReport>(new URL('./worker.ts', import.meta.url).href, [JSON.stringify(config)]);
 }

@@ -2,11 +2,14 @@
  * A consumer in a process of its own, driven by the contract suite over IPC: it proves what only
  * real processes can (competing consumers, a consumer killed mid-handler, shared durable state).
  */
-import { openTransport } from '../index.js';
+import { createTransport } from '../driven-transport.js';
+import type { TransportDriver } from '../transport.js';
 import { TestHappened } from './events.js';
 
 export interface WorkerConfig {
-  url: string;
+  /** The target's `driverModule`, as a file: URL or a specifier; its `openDriver` opens the driver. */
+  driverModule: string;
+  namespace: string;
   group: string;
   /** `record` handles and reports; `hang` reports the start and never finishes. */
   mode: 'record' | 'hang';
@@ -24,7 +27,10 @@ export type WorkerReport =
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
 const send = (report: WorkerReport) => process.send?.(report);
 
-const transport = await openTransport(config.url);
+const { openDriver } = (await import(config.driverModule)) as {
+  openDriver(namespace: string): Promise<TransportDriver>;
+};
+const transport = createTransport(await openDriver(config.namespace));
 await transport.subscribe({
   group: config.group,
   events: [TestHappened],
