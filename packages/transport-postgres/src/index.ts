@@ -4,7 +4,12 @@
  * `@syncopate/transport-postgres/register` to open it by URL (`postgres://…?schema=syncopate`).
  */
 export { type AppendEventsOptions, appendEvents } from './append-events.js';
-export { isPostgresExecutor, PostgresDatabase, type PostgresExecutor } from './postgres-database.js';
+export {
+  isPostgresExecutor,
+  PostgresDatabase,
+  type PostgresExecutor,
+  UnsafeIntegerError,
+} from './postgres-database.js';
 export { openPostgresDriver, PostgresDriver } from './postgres-driver.js';
 export { PostgresQueueOutbox } from './queue-outbox.js';
 export { migratePostgresQueue } from './schema.js';

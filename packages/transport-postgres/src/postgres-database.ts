@@ -16,12 +16,41 @@ export function toPostgresPlaceholders(sql: string): string {
 const INT8 = 20;
 const NUMERIC = 1700;
 
-/** BIGINT columns (ids, epoch milliseconds, amounts, counts) and their sums (NUMERIC) as numbers: all ours fit in 2^53. */
+/** An integer PostgreSQL sent that a JavaScript number would round. */
+export class UnsafeIntegerError extends RangeError {
+  constructor(value: string, type: 'bigint' | 'numeric') {
+    super(
+      `PostgreSQL returned the ${type} ${value}, which a JavaScript number cannot hold exactly: ` +
+        'select it as text (::text) for the exact digits, or as ::float8 where a float will do',
+    );
+    this.name = 'UnsafeIntegerError';
+  }
+}
+
+/** Digits only: an integer as PostgreSQL writes it (a NUMERIC with a fraction has a point). */
+const INTEGER_TEXT = /^-?\d+$/;
+
+function exactNumber(type: 'bigint' | 'numeric') {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!INTEGER_TEXT.test(text) || !Number.isSafeInteger(value)) throw new UnsafeIntegerError(text, type);
+    return value;
+  };
+}
+
+/**
+ * BIGINT columns (ids, epoch milliseconds, amounts, counts) and their sums (NUMERIC) come back as
+ * numbers, as they do from SQLite, but only where the number is exact: a value past 2^53, or a
+ * NUMERIC with a fraction, fails its query with `UnsafeIntegerError` instead of being rounded.
+ * Set on this database's own pool: `pg`'s global parsers, and other code's pools, stay as they are.
+ */
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8 || oid === NUMERIC
-      ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === INT8
+      ? exactNumber('bigint')
+      : oid === NUMERIC
+        ? exactNumber('numeric')
+        : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /** A PostgreSQL executor also hands out its connection, for code written against `pg` itself. */
@@ -71,6 +100,10 @@ function executor(client: pg.Pool | pg.PoolClient): PostgresExecutor {
     },
     async run(sql: string, params: SqlParams = []) {
       return { changes: (await client.query(statement(sql, params))).rowCount ?? 0 };
+    },
+    async exec(script: string) {
+      // Without parameters pg sends the simple query protocol, which takes several statements.
+      await client.query(script);
     },
   };
 }
@@ -122,6 +155,10 @@ export class PostgresDatabase implements SqlDatabase {
 
   run(sql: string, params?: SqlParams): Promise<{ changes: number }> {
     return this.direct.run(sql, params);
+  }
+
+  exec(script: string): Promise<void> {
+    return this.direct.exec(script);
   }
 
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
