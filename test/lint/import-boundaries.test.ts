@@ -30,7 +30,7 @@ const refused = {
   'src/app/app-reaches-into-a-package.ts': ['../../packages/messaging/src/envelope.js', 'a deep import'],
   'src/app/app-names-a-private-path.ts': ['@syncopate/messaging/src/envelope.js', 'a deep import'],
   'test/app/test-reaches-into-a-package.ts': ['../../packages/transport-sqlite/src/wal-sync.js', 'a deep import'],
-};
+} as const;
 const allowed = {
   'src/app/by-public-name.ts': '@syncopate/messaging',
   'src/app/by-public-entry.ts': '@syncopate/transport-sqlite/register',

@@ -65,6 +65,24 @@ describe.each(engines)('SqlDatabase on %s', (_name, available, open) => {
     await db.close();
   });
 
+  it.runIf(available)(
+    'runs a migration script as the engine parses it: a semicolon in a literal stays in it',
+    async () => {
+      const db = await open();
+      await migrate(db, 'notes', [
+        `CREATE TABLE notes (id BIGINT PRIMARY KEY, body TEXT NOT NULL);
+       INSERT INTO notes (id, body) VALUES (1, 'first line;
+second line; and a third');
+       INSERT INTO notes (id, body) VALUES (2, 'plain')`,
+      ]);
+      expect(await db.all('SELECT id, body FROM notes ORDER BY id')).toEqual([
+        { id: 1, body: 'first line;\nsecond line; and a third' },
+        { id: 2, body: 'plain' },
+      ]);
+      await db.close();
+    },
+  );
+
   it.runIf(available)('binds ? placeholders and returns BIGINTs as numbers', async () => {
     const db = await open();
     await migrate(db, 'test', MIGRATIONS);

@@ -14,6 +14,11 @@ export interface SqlExecutor {
   all<T>(sql: string, params?: SqlParams): Promise<T[]>;
   get<T>(sql: string, params?: SqlParams): Promise<T | undefined>;
   run(sql: string, params?: SqlParams): Promise<{ changes: number }>;
+  /**
+   * Runs a script of one or more statements, without parameters (a migration), split by the
+   * engine's own parser: a semicolon inside a string literal or a trigger's body is the script's.
+   */
+  exec(script: string): Promise<void>;
 }
 
 export interface TransactionOptions {
@@ -57,8 +62,7 @@ export async function migrate(db: SqlDatabase, scope: string, migrations: readon
     for (const [index, migration] of migrations.entries()) {
       const version = index + 1;
       if (version <= current) continue;
-      const script = typeof migration === 'string' ? migration : migration[db.dialect];
-      for (const statement of splitStatements(script)) await tx.run(statement);
+      await tx.exec(typeof migration === 'string' ? migration : migration[db.dialect]);
       await tx.run('INSERT INTO schema_migrations (scope, version, applied_at) VALUES (?, ?, ?)', [
         scope,
         version,
@@ -66,12 +70,4 @@ export async function migrate(db: SqlDatabase, scope: string, migrations: readon
       ]);
     }
   });
-}
-
-/** Splits a script on the semicolons that end statements (our DDL has none inside literals). */
-function splitStatements(script: string): string[] {
-  return script
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
 }

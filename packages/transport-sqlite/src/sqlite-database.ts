@@ -74,6 +74,9 @@ export class SqliteDatabase implements SqlDatabase {
         statement.all(...params);
         return { changes: 0 };
       },
+      exec: async (script: string) => {
+        this.raw.exec(script);
+      },
     };
   }
 
@@ -92,6 +95,12 @@ export class SqliteDatabase implements SqlDatabase {
     const result = await this.direct.run(sql, params);
     await this.wal?.sync();
     return result;
+  }
+
+  async exec(script: string): Promise<void> {
+    await this.idle();
+    await this.direct.exec(script);
+    await this.wal?.sync();
   }
 
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
