@@ -1,6 +1,6 @@
 /**
  * What a transport package builds on: the pieces every driver shares, so that each backend only
- * says how it stores, claims and settles (see "Writing a transport" in the package's README).
+ * says how it stores, claims and settles (see WRITING-A-TRANSPORT.md in this package).
  * The driver contract itself (`TransportDriver`, `GroupQueue`, `Delivery`, `TransportCapabilities`)
  * is in the main entry, beside the `Transport` it becomes.
  */
