@@ -7,4 +7,4 @@ export { openSqlite, type SqliteOpenOptions, type Synchronous } from './open-sql
 export { SqliteQueueOutbox } from './queue-outbox.js';
 export { SqliteDatabase } from './sqlite-database.js';
 export { openSqliteDriver, SqliteDriver, type SqliteDriverOptions } from './sqlite-driver.js';
-export { parseSqliteUrl, SQLITE_DEFAULTS } from './sqlite-url.js';
+export { parseSqliteUrl, SQLITE_DEFAULTS, type SqliteUrlOptions } from './sqlite-url.js';

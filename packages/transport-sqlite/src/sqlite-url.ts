@@ -1,5 +1,12 @@
 import { InvalidTransportUrlError } from '@syncopate/messaging';
-import type { SqliteDriverOptions } from './sqlite-driver.js';
+import type { Synchronous } from './open-sqlite.js';
+
+/** What a `sqlite:` transport URL says: the driver's options. */
+export interface SqliteUrlOptions {
+  filename: string;
+  synchronous: Synchronous;
+  pollMs: number;
+}
 
 /** Defaults of a `sqlite:` transport URL, written once. */
 export const SQLITE_DEFAULTS = { synchronous: 'full', pollMs: 25 } as const;
@@ -8,7 +15,7 @@ export const SQLITE_DEFAULTS = { synchronous: 'full', pollMs: 25 } as const;
  * Reads `sqlite:<file>[?synchronous=full|normal&poll=25]` (`sqlite://<file>` too). The file is
  * relative to the working directory unless absolute.
  */
-export function parseSqliteUrl(url: string): SqliteDriverOptions {
+export function parseSqliteUrl(url: string): SqliteUrlOptions {
   const match = /^sqlite:(?:\/\/)?([^?]*)(?:\?(.*))?$/i.exec(url.trim());
   if (!match) throw new InvalidTransportUrlError(url, 'expected sqlite:<file>, like sqlite:./data/syncopate.db');
   const filename = match[1] ?? '';
