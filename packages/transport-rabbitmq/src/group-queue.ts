@@ -134,7 +134,7 @@ export class RabbitMqGroupQueue implements GroupQueue {
     );
   }
 
-  /** Nothing to do: the broker holds a delivery for as long as this channel lives (see the class comment). */
+  /** Nothing to do (`leases: 'connection'`): the broker holds a delivery for as long as this channel lives. */
   async extendLeases(_deliveries: readonly Delivery[]): Promise<void> {}
 
   async release(deliveries: readonly Delivery[], options: { countAttempt: boolean }): Promise<void> {

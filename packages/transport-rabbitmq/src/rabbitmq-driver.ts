@@ -38,6 +38,8 @@ export class RabbitMqDriver implements TransportDriver {
    * perKeyOrder is false: while a same-key message waits in a retry queue, RabbitMQ keeps handing
    * the later ones to whichever consumer asks; holding them back would take a per-key lock
    * outside the broker (or single-active-consumer partitions), which this transport does not build.
+   * leases is 'connection': an unacknowledged delivery stays with its consumer's channel, and
+   * comes back when that closes; there is no per-message timer to renew.
    */
   readonly capabilities: TransportCapabilities = {
     durable: true,
