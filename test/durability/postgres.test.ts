@@ -1,13 +1,9 @@
 import { join } from 'node:path';
-import { postgresBin, postgresServer, requireBinaries, versionOf } from './servers.js';
+import { postgresBin, postgresServer, RUNUSER, requireBinaries, versionOf } from './servers.js';
 import { serverDurabilitySuite } from './suite.js';
 
 const bin = postgresBin();
-const binaries = [
-  join(bin, 'initdb'),
-  join(bin, 'postgres'),
-  ...(process.getuid?.() === 0 ? ['/usr/sbin/runuser'] : []),
-];
+const binaries = [join(bin, 'initdb'), join(bin, 'postgres'), ...(process.getuid?.() === 0 ? [RUNUSER] : [])];
 const available = requireBinaries('PostgreSQL', binaries);
 
 serverDurabilitySuite({

@@ -140,7 +140,7 @@ class ServerProcess {
     if (this.child) throw new Error(`${this.spec.name} is already running`);
     const { command, args, user } = this.spec;
     const logFd = openSync(this.log, 'a');
-    const child = spawn(user ? 'runuser' : command, user ? ['-u', user, '--', command, ...args] : args, {
+    const child = spawn(user ? RUNUSER : command, user ? ['-u', user, '--', command, ...args] : args, {
       detached: true,
       stdio: ['ignore', logFd, logFd],
       env: { ...process.env, ...this.spec.env },
@@ -205,6 +205,9 @@ export function postgresBin(): string {
   return join(root, newest, 'bin');
 }
 
+/** Runs a command as another user: PostgreSQL refuses to run as root. */
+export const RUNUSER = '/usr/sbin/runuser';
+
 function userExists(user: string): boolean {
   try {
     execFileSync('id', ['-u', user], { stdio: 'ignore' });
@@ -232,7 +235,7 @@ export async function postgresServer(): Promise<OwnServer> {
     chownSync(dir, uid, gid);
   }
   const asUser = (command: string, args: string[]) =>
-    user ? execFileSync('runuser', ['-u', user, '--', command, ...args]) : execFileSync(command, args);
+    user ? execFileSync(RUNUSER, ['-u', user, '--', command, ...args]) : execFileSync(command, args);
   asUser(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const server = new ServerProcess({
     name: 'postgres',
