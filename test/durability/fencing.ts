@@ -1,9 +1,9 @@
 /**
  * A consumer stopped past its lease: consumer A takes a message and is frozen (SIGSTOP) before
  * it finishes; its lease lapses and consumer B takes the message. A is thawed (SIGCONT) and
- * finishes: its runner acknowledges, late. Then B fails the message. If A's late ack had been
- * taken, the message would be gone and B's failure would lose it; fenced, the message comes back
- * (attempt 3) and is handled. That return is what the test waits for.
+ * finishes: its runner acknowledges, late. Then B fails the message. Had A's late ack been taken,
+ * it would have settled B's delivery: the message would be gone, and B's failure never retried.
+ * Fenced, the message comes back (attempt 3) and is handled: that return is what the test waits for.
  */
 import { openTransport } from '../../packages/messaging/src/index.js';
 import { type Child, startChild } from '../support/processes.js';
@@ -40,40 +40,31 @@ export async function lateAckIsRefused(url: string): Promise<FencingFigures> {
     return child;
   };
   const tell = (child: Child<FencingReport>, command: FencingCommand) => child.process.send(command);
-  const handling = (id: string, attempt: number) => (report: FencingReport) =>
-    report.kind === 'handling' && report.id === id && report.attempt === attempt;
   try {
     await transport.declareGroup(GROUP, [Probe.type]);
     const a = await consumer();
     const event = probe(0);
     await transport.publish(event);
-    await a.next(handling(event.id, 1), 60_000);
+    await deliveryTo(a, event.id, (attempt) => attempt === 1, 60_000);
     a.process.kill('SIGSTOP');
 
     const b = await consumer();
-    const taken = await b.next((report) => report.kind === 'handling' && report.id === event.id, TAKEOVER_TIMEOUT_MS);
-    if (taken.kind !== 'handling') throw new Error('unreachable');
+    const takenOverAt = await deliveryTo(b, event.id, () => true, TAKEOVER_TIMEOUT_MS);
 
     a.process.kill('SIGCONT');
     tell(a, { kind: 'finish', id: event.id, attempt: 1 });
-    const late = await a.next((report) => report.kind === 'settled' && report.attempt === 1, 60_000);
-    // A's lease extensions and its ack have run by now; any the transport rejected came first.
-    const errors = a.reports.filter((report) => report.kind === 'machinery-error');
-    const lateAck =
-      late.kind === 'settled' && errors.length === 0
-        ? `A's runner settled it (${late.outcome}) without an error`
-        : `A's runner was told: ${errors.map((e) => (e.kind === 'machinery-error' ? `${e.operation}: ${e.message}` : '')).join('; ')}`;
+    await a.next((report) => report.kind === 'settled' && report.attempt === 1, 60_000);
+    // A's lease extensions and its ack have run by now; whatever the transport rejected was reported first.
+    const refusals = a.reports.flatMap((r) => (r.kind === 'machinery-error' ? [`${r.operation}: ${r.message}`] : []));
+    const lateAck = refusals.length === 0 ? "A's ack returned without an error" : `A was told ${refusals.join('; ')}`;
 
-    tell(b, { kind: 'fail', id: event.id, attempt: taken.attempt });
+    tell(b, { kind: 'fail', id: event.id, attempt: takenOverAt });
     const back = await waitFor(
-      `the message back after B's failure (it would be gone had A's late ack been taken)`,
+      `the message back after B's failure (it would be gone had A's late ack settled B's delivery)`,
       () => {
-        for (const [name, child] of [
-          ['A', a],
-          ['B', b],
-        ] as const) {
+        for (const [name, child] of [['A', a] as const, ['B', b] as const]) {
           const report = child.reports.find(
-            (r) => r.kind === 'handling' && r.id === event.id && r.attempt > taken.attempt,
+            (r) => r.kind === 'handling' && r.id === event.id && r.attempt > takenOverAt,
           );
           if (report?.kind === 'handling') return { name, child, attempt: report.attempt };
         }
@@ -95,7 +86,7 @@ export async function lateAckIsRefused(url: string): Promise<FencingFigures> {
       60_000,
       100,
     );
-    return { takenOverAt: taken.attempt, lateAck, cameBackAs: back.attempt, handledBy: back.name };
+    return { takenOverAt, lateAck, cameBackAs: back.attempt, handledBy: back.name };
   } finally {
     for (const child of consumers) {
       child.process.kill('SIGCONT');
@@ -103,4 +94,15 @@ export async function lateAckIsRefused(url: string): Promise<FencingFigures> {
     }
     await transport.close();
   }
+}
+
+/** Waits for a delivery of `id` to `child` whose attempt `accept`s; returns the attempt. */
+async function deliveryTo(
+  child: Child<FencingReport>,
+  id: string,
+  accept: (attempt: number) => boolean,
+  timeoutMs: number,
+): Promise<number> {
+  const report = await child.next((r) => r.kind === 'handling' && r.id === id && accept(r.attempt), timeoutMs);
+  return report.kind === 'handling' ? report.attempt : Number.NaN;
 }
