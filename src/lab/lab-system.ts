@@ -66,8 +66,11 @@ export class LabSystem {
 
   static async start(options: LabSystemOptions): Promise<LabSystem> {
     const system = new LabSystem(options);
+    // One process first: it stores the keys in the data directory's key store, which several first
+    // starts at once would race to create (as `syncopate cluster` starts the gateway first).
+    await system.launch('effects');
     const addCore = async () => system.members.push({ role: 'core', process: await system.launchCore(SIDE_EFFECTS) });
-    const others = Promise.all([system.addEmail(), system.launch('effects'), system.launch('reports')]);
+    const others = Promise.all([system.addEmail(), system.launch('reports')]);
     // The sync core needs the others' addresses; the async one only the queue they share.
     if (options.mode === 'sync') await others.then(addCore);
     else await Promise.all([others, addCore()]);

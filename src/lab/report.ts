@@ -366,6 +366,7 @@ function latencySection(report: LabReport): Section {
   const { points, durationSec } = report.latency;
   const top = points.at(-1);
   const verdict = report.verdicts.find((v) => v.aspect === 'Latency (initial response)');
+  const atTop = (verdict?.checks ?? []).filter((c) => top && c.label.endsWith(` at ${top.ratePerSec}/s`));
   const pooled = (mode: Mode) =>
     (top?.trials ?? [])
       .filter((t) => t.mode === mode)
@@ -400,9 +401,15 @@ function latencySection(report: LabReport): Section {
               id: 'chart-latency',
               label: `Response time by percentile, synchronous vs asynchronous, at ${formatQuantity(top.ratePerSec)} requests per second, all trials pooled`,
               caption: [
-                `Response-time percentiles at ${formatQuantity(top.ratePerSec)} req/s, every trial of each mode pooled: x is the percentile, y the response time. The verdict (`,
+                `Response-time percentiles at ${formatQuantity(top.ratePerSec)} req/s, every trial of each mode pooled: x is the percentile, y the response time. A pooled curve hides how far the trials were apart; the checks compare trial by trial — at this rate: `,
+                ...atTop.flatMap((c, i): Inline[] => [
+                  i === 0 ? '' : ', ',
+                  `${c.label.split(' ')[0]} `,
+                  { status: c.status },
+                ]),
+                '; the latency verdict: ',
                 verdict ? { status: verdict.status } : 'not made',
-                ') compares trial by trial; see its checks above.',
+                '.',
               ],
               fallback: curve,
             },

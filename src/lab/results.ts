@@ -1,7 +1,7 @@
 /**
  * What a lab run measured: the raw data of the report (written as JSON beside it, every trial kept),
  * the verdicts drawn from it, and the one shape the Markdown, HTML and dashboard renderers read.
- * Types only: the dashboard imports them too.
+ * No Node import here: the dashboard imports it too.
  */
 
 export type Mode = 'sync' | 'async';
