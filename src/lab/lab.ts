@@ -76,7 +76,9 @@ export async function runLab(options: LabOptions, progress: LabProgress): Promis
       progress: (fraction, detail) => progress.update(current, fraction, detail),
     };
     ctx.progress(0.5, 'warming up');
-    await warmUp(ctx, plan.latency.rates[0] ?? 10, plan.warmupSec);
+    // At the middle rate: enough requests to warm what the trials will run (JIT, pools).
+    const rates = plan.latency.rates;
+    await warmUp(ctx, rates[Math.floor(rates.length / 2)] ?? 10, plan.warmupSec);
     progress.update('starting both systems', 1);
     const step = async <T>(name: ScenarioName, run: () => Promise<T>): Promise<T> => {
       current = name;
