@@ -51,15 +51,15 @@ export function plural(count: number, one: string, many = `${one}s`): string {
   return `${formatCount(count)} ${count === 1 ? one : many}`;
 }
 
-/** A check's units, and CPUs (CPU-seconds per second). */
-type Unit = Check['unit'] | 'cpu';
+/** A check's units, CPUs (CPU-seconds per second) and seconds. */
+type Unit = Check['unit'] | 'cpu' | 's';
 
 /** A bare figure in its unit, without the unit's word: "121", "20%", "7.8". */
 export function formatBare(value: number, unit: Unit): string {
   if (unit === 'ms') return formatMs(value);
   if (unit === 'cpu') return isNumber(value) ? value.toFixed(2) : '—';
   if (unit === 'share') return formatPercent(value);
-  if (unit === '/s') return formatQuantity(value);
+  if (unit === '/s' || unit === 's') return formatQuantity(value);
   return formatCount(value);
 }
 
@@ -67,7 +67,8 @@ export function formatBare(value: number, unit: Unit): string {
 export function formatValue(value: number, unit: Unit): string {
   const bare = formatBare(value, unit);
   if (bare === '—') return bare;
-  return unit === 'ms' ? `${bare} ms` : unit === '/s' ? `${bare}/s` : unit === 'cpu' ? `${bare} CPU` : bare;
+  const suffix = { ms: ' ms', '/s': '/s', cpu: ' CPU', s: ' s', share: '', count: '' }[unit];
+  return `${bare}${suffix}`;
 }
 
 /** A signed figure with its unit, for differences: "+57 ms". */

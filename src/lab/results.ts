@@ -159,6 +159,11 @@ export interface ScalabilityTrial extends TrialBase {
   chargedButFailed: number;
   /** Async: receipts per second while a backlog waited; null when none formed. */
   receiptsPerSec: number | null;
+  /**
+   * From the load's end to the last receipt, seconds: async, the backlog sent; sync, email going on
+   * with the calls payments had given up on (their receipts still go out, to payments told "failed").
+   */
+  sendingAfterLoadSec: number;
   summary: LatencySummary;
 }
 

@@ -427,7 +427,7 @@ function scalability({ scalability: scenario }: Measured): Omit<Verdict, 'warnin
   return {
     aspect: 'Scalability',
     status,
-    sync: `accepted ${formatInterval(accepted.sides[0].interval, 'share')} of ${offeredPerSec}/s offered: email (${scenario.sideEffectLatencyMs} ms a receipt, ${concurrency} at a time) caps the request rate; a median ${formatQuantity(charged)} payments a trial were charged but told "failed" (a timeout)`,
+    sync: `accepted ${formatInterval(accepted.sides[0].interval, 'share')} of ${offeredPerSec}/s offered: email (${scenario.sideEffectLatencyMs} ms a receipt, ${concurrency} at a time) caps the request rate; a median ${formatQuantity(charged)} payments a trial were charged but told "failed" (a timeout), and email went on ${formatInterval(intervalOf(syncTrials.map((t) => t.sendingAfterLoadSec)), 's')} after the load with the calls payments had given up on`,
     async: `accepted ${formatInterval(accepted.sides[1].interval, 'share')}; receipts ${rates.join(' → ')} with ${counts.join(' → ')} email processes (at most ${ideal.join(' → ')})`,
     because,
     ...(middle.length > 0 ? { caveat: `Not shown: ${middle.map((c) => `${c.label} (${c.note})`).join('; ')}` } : {}),

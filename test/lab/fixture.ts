@@ -147,6 +147,7 @@ export function sampleMeasured(): Measured {
       accepted: 20 + trial,
       chargedButFailed: 60 - trial,
       receiptsPerSec: null,
+      sendingAfterLoadSec: 9 + trial * 0.2,
       summary: summarize(
         Array.from({ length: 80 }, (_, i) => ({ latencyMs: 1_900, status: i < 20 + trial ? 201 : 502 })),
         2,
@@ -162,6 +163,7 @@ export function sampleMeasured(): Measured {
       accepted: 80,
       chargedButFailed: 0,
       receiptsPerSec: processes * 7.8 + trial * 0.1,
+      sendingAfterLoadSec: 8 / processes,
       summary: summarize(
         Array.from({ length: 80 }, () => ({ latencyMs: 15, status: 201 })),
         2,

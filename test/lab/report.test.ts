@@ -134,7 +134,8 @@ describe('renderMarkdown', () => {
     expect(markdown).toContain('| Synchronous | 1 | 502 × 78 · no response × 2 | 100% | 78 | — |');
     expect(markdown).toContain('| Asynchronous | 1 | 201 × 80 | 0% | 0 | 80 of 80 once |');
     expect(markdown).toContain('| 2 | 160 | 4 | 0 | 0 | 4 |');
-    expect(markdown).toContain('| Asynchronous | 1 | 4 | 80 | 80 (100%) | 0 | 31.3 |');
+    expect(markdown).toContain('| Asynchronous | 1 | 4 | 80 | 80 (100%) | 0 | 31.3 | 2 |');
+    expect(markdown).toContain('| Synchronous | 1 | 1 | 80 | 21 (26.3%) | 59 | — | 9.2 |');
     expect(markdown).toContain(
       '**Synchronous:** 234 payments were charged while the client was told the request failed',
     );

@@ -9,6 +9,7 @@ import {
   waitUntil,
 } from '../context.js';
 import type { LabSystem } from '../lab-system.js';
+import type { LoadRun } from '../load.js';
 import { NOT_IN_QUICK } from '../plan.js';
 import type { ScalabilityScenario, ScalabilityTrial, Skipped } from '../results.js';
 import { round, summarize } from '../stats.js';
@@ -94,7 +95,13 @@ async function syncTrial(ctx: LabContext, trial: number, plan: Plan): Promise<Sc
     if (!quiet) await sleep(plan.sideEffectLatencyMs * 1.5);
     return quiet;
   });
-  return { ...measured, receiptsPerSec: null };
+  return { ...measured, receiptsPerSec: null, sendingAfterLoadSec: sendingAfter(ctx, run) };
+}
+
+/** Seconds from the load's end to the last receipt of its payments to arrive. */
+function sendingAfter(ctx: LabContext, run: LoadRun): number {
+  const last = Math.max(run.endedAt, ...run.records.map((r) => ctx.sink.arrivalOf(r.email) ?? run.endedAt));
+  return round((last - run.endedAt) / 1_000, 2);
 }
 
 async function asyncTrial(
@@ -117,6 +124,7 @@ async function asyncTrial(
   return {
     ...measured,
     receiptsPerSec: backlogRate(arrivals, inFlight, run.endedAt, plan.sideEffectLatencyMs),
+    sendingAfterLoadSec: sendingAfter(ctx, run),
   };
 }
 
