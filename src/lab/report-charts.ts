@@ -61,7 +61,7 @@ function rowSvg(row: ChartRow, y: number): string {
       const width = Math.max(2, x(bar.span.to) - from);
       const median = x(bar.span.median).toFixed(1);
       parts.push(
-        `<rect class="range ${bar.mode}" data-side="${i}" data-from="${bar.span.from.toFixed(4)}" data-to="${bar.span.to.toFixed(4)}" x="${from.toFixed(1)}" y="${top}" width="${width.toFixed(1)}" height="${BAR_H}"/>`,
+        `<rect class="range ${i === 0 ? 'against' : 'claimed'}" data-side="${i}" data-from="${bar.span.from.toFixed(4)}" data-to="${bar.span.to.toFixed(4)}" x="${from.toFixed(1)}" y="${top}" width="${width.toFixed(1)}" height="${BAR_H}"/>`,
         `<line class="median" x1="${median}" x2="${median}" y1="${top - 2}" y2="${top + BAR_H + 2}"/>`,
       );
     }
@@ -84,8 +84,8 @@ function rowSvg(row: ChartRow, y: number): string {
 export const CHART_CSS = `
 svg.checks { display: block; max-width: 48rem; margin: .5rem 0 1rem; font-size: 11px; }
 svg.checks .track { fill: var(--stripe); }
-svg.checks .range.sync { fill: var(--sync); }
-svg.checks .range.async { fill: var(--async); }
+svg.checks .range.against { fill: var(--sync); }
+svg.checks .range.claimed { fill: var(--async); }
 svg.checks .median { stroke: var(--text); stroke-width: 2; }
 svg.checks .zero { stroke: var(--muted); stroke-dasharray: 2 2; }
 svg.checks .check { font-weight: 600; fill: var(--text); }

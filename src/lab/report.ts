@@ -242,7 +242,7 @@ function evidenceSection(report: LabReport): Section {
         svg,
         caption: [
           { status: verdict.status },
-          ` ${verdict.aspect}: each bar spans a side's trials, the tick is their median; each row has its own scale. Orange: the side the chapter says is worse (sync, or fewer processes); blue: the side it says is better.`,
+          ` ${verdict.aspect}: each bar spans a side's trials, the tick is their median; each row has its own scale. Orange: the side the chapter says is worse (sync, or fewer consumer processes); blue: the side it says is better.`,
         ],
       });
     }

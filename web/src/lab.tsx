@@ -48,7 +48,8 @@ function CheckRow(props: { row: ChartRow; y: number }) {
                   y={top}
                   width={Math.max(2, x(bar.span.to) - x(bar.span.from))}
                   height={BAR_H}
-                  class={`range bar-${bar.mode}`}
+                  // Orange the side the chapter says is worse (sync, or fewer processes), blue the better.
+                  class={`range ${i === 0 ? 'bar-sync' : 'bar-async'}`}
                   data-side={i}
                 />
                 <line
