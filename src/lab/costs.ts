@@ -45,7 +45,7 @@ function atLeastOnce({ crash }: Measured): CostRow {
   return {
     cost: 'At-least-once delivery: consumers killed mid-send (SIGKILL)',
     sync: 'nothing is redelivered, so nothing is sent twice: a request whose email call dies fails instead (as in the outage), and only a retry by the client sends the receipt',
-    async: `${plural(crash.trials.length, 'kill')} (holding ${held} receipts): lost ${sum((t) => t.receipts.lost)} of ${formatQuantity(sum((t) => t.receipts.payments))}, duplicate receipts ${sum((t) => t.receipts.duplicated)}, resends ${sum((t) => t.receipts.resends)} (a receipt the mail server had taken just before the kill, sent again with the same Message-ID: mailboxes show one). The price of never losing one: every consumer must be idempotent`,
+    async: `${plural(crash.trials.length, 'consumer')} killed, one a trial, while others ran (${held} receipts in flight at the kills): lost ${sum((t) => t.receipts.lost)} of ${formatQuantity(sum((t) => t.receipts.payments))}, duplicate receipts ${sum((t) => t.receipts.duplicated)}, resends ${sum((t) => t.receipts.resends)} (a receipt the mail server had taken just before the kill, sent again with the same Message-ID: mailboxes show one). The price of never losing one: every consumer must be idempotent`,
   };
 }
 

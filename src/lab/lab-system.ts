@@ -66,11 +66,8 @@ export class LabSystem {
 
   static async start(options: LabSystemOptions): Promise<LabSystem> {
     const system = new LabSystem(options);
-    // One process first: it stores the keys in the data directory's key store, which several first
-    // starts at once would race to create (as `syncopate cluster` starts the gateway first).
-    await system.launch('effects');
     const addCore = async () => system.members.push({ role: 'core', process: await system.launchCore(SIDE_EFFECTS) });
-    const others = Promise.all([system.addEmail(), system.launch('reports')]);
+    const others = Promise.all([system.addEmail(), system.launch('effects'), system.launch('reports')]);
     // The sync core needs the others' addresses; the async one only the queue they share.
     if (options.mode === 'sync') await others.then(addCore);
     else await Promise.all([others, addCore()]);
@@ -253,20 +250,27 @@ export class LabSystem {
   }
 }
 
-/** Starts `syncopate serve <services>`; if it dies before it is up, the error carries its last words. */
+/**
+ * Starts `syncopate serve <services>`. A process that dies before it is up is started once more:
+ * processes starting together on a fresh data directory race to store the keys there, and the one
+ * that loses finds them stored the second time. If it dies again, the error carries its last words.
+ */
 async function startProcess(services: readonly string[], env: Record<string, string>): Promise<ServiceProcess> {
-  const lines: string[] = [];
-  try {
-    return await startServiceProcess({
-      services,
-      env,
-      output: (line) => {
-        lines.push(line);
-        if (lines.length > 20) lines.shift();
-      },
-    });
-  } catch (error) {
-    throw new Error(`${(error as Error).message}:\n${lines.join('\n')}`);
+  for (let attempt = 1; ; attempt++) {
+    const lines: string[] = [];
+    try {
+      return await startServiceProcess({
+        services,
+        env,
+        output: (line) => {
+          lines.push(line);
+          if (lines.length > 20) lines.shift();
+        },
+      });
+    } catch (error) {
+      if (attempt < 2) continue;
+      throw new Error(`${(error as Error).message}:\n${lines.join('\n')}`);
+    }
   }
 }
 

@@ -14,7 +14,11 @@ export interface LabPlan {
   slowdown: { ratePerSec: number; durationSec: number; addedLatencyMs: number };
   /** Email down for the whole of each trial. */
   outage: { ratePerSec: number; durationSec: number };
-  /** Async only: an email consumer killed with SIGKILL a third into each trial's load. */
+  /**
+   * Async only: an email consumer killed with SIGKILL a third into each trial's load. The mail
+   * server takes `smtpReplyDelayMs` to confirm a receipt (a slow remote server): the consumers stay
+   * busy, and most of a receipt's time is between the server having it and the consumer knowing.
+   */
   crash: { ratePerSec: number; durationSec: number; smtpReplyDelayMs: number };
   /**
    * A slow side effect (`sideEffectLatencyMs` a receipt): every trial — sync, and async with each
@@ -36,7 +40,7 @@ export const PLANS: Record<'quick' | 'full', LabPlan> = {
     latency: { rates: [40], durationSec: 1 },
     slowdown: { ratePerSec: 10, durationSec: 1, addedLatencyMs: 300 },
     outage: { ratePerSec: 20, durationSec: 1 },
-    crash: { ratePerSec: 30, durationSec: 1, smtpReplyDelayMs: 150 },
+    crash: { ratePerSec: 30, durationSec: 1, smtpReplyDelayMs: 400 },
     scalability: null,
     coupling: null,
     readYourWrites: { probes: 3 },
@@ -48,7 +52,7 @@ export const PLANS: Record<'quick' | 'full', LabPlan> = {
     latency: { rates: [10, 50, 100, 150], durationSec: 6 },
     slowdown: { ratePerSec: 10, durationSec: 6, addedLatencyMs: 300 },
     outage: { ratePerSec: 20, durationSec: 4 },
-    crash: { ratePerSec: 40, durationSec: 4, smtpReplyDelayMs: 150 },
+    crash: { ratePerSec: 40, durationSec: 4, smtpReplyDelayMs: 400 },
     // One process: 4 receipts at once, 500 ms each, 8/s; four: 32/s, still below the 40/s offered.
     scalability: { offeredPerSec: 40, durationSec: 2, sideEffectLatencyMs: 500, processes: [1, 2, 4] },
     coupling: { ratePerSec: 50, durationSec: 5 },

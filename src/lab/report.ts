@@ -521,13 +521,13 @@ function crashSection(report: LabReport): Section {
     blocks: [
       {
         kind: 'p',
-        text: `Asynchronous only. In each trial, ${formatQuantity(c.ratePerSec)} req/s for ${formatQuantity(c.durationSec)} s; a third of the way in, an email consumer is killed with SIGKILL while it holds receipts, and a new one is started. The lab’s mail server waits ${formatMs(c.smtpReplyDelayMs)} ms before confirming each receipt, as a remote server’s round trip would, so a kill can land after the server has a receipt and before the consumer recorded it: that receipt is sent again.`,
+        text: `Asynchronous only. Several email consumers run (one more than there are trials); in each trial, ${formatQuantity(c.ratePerSec)} req/s for ${formatQuantity(c.durationSec)} s, and a third of the way in one consumer is killed with SIGKILL while it holds receipts; the others go on and take the dead one's receipts once their lease runs out. The lab’s mail server waits ${formatMs(c.smtpReplyDelayMs)} ms before confirming each receipt, as a remote server’s round trip would, so a kill can land after the server has a receipt and before the consumer recorded it: that receipt is sent again.`,
       },
       {
         kind: 'table',
         table: {
           caption: 'Every trial',
-          head: ['Trial', 'Payments', 'Held at the kill', 'Lost', 'Duplicated', 'Resends', 'Idle CPU'],
+          head: ['Trial', 'Payments', 'In flight at the kill', 'Lost', 'Duplicated', 'Resends', 'Idle CPU'],
           rows: c.trials.map((t) => [
             String(t.trial),
             formatCount(t.receipts.payments),

@@ -134,10 +134,10 @@ export interface OutageScenario {
   recoverySec: number;
 }
 
-/** Async only: an email consumer killed with SIGKILL in the middle of sending, a new one started. */
+/** Async only: one of several email consumers killed with SIGKILL in the middle of sending. */
 export interface CrashTrial extends TrialBase {
   receipts: SideEffectCount;
-  /** Receipts the killed process held (claimed, not yet recorded) at the kill. */
+  /** Receipts in flight (claimed, not yet recorded) in the email group at the kill, all its consumers together. */
   inFlightAtKill: number;
 }
 

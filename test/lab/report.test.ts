@@ -102,7 +102,9 @@ describe('renderMarkdown', () => {
     const section = markdown.slice(markdown.indexOf('## What async costs'), markdown.indexOf('## The machine'));
     for (const cost of report.costs) expect(section).toContain(`| ${cost.cost} |`);
     expect(section).toMatch(/\| Consistency window: .* \| none: the receipt is out before the answer/);
-    expect(section).toContain('3 kills (holding 4, 4, 4 receipts): lost 0 of 480, duplicate receipts 0, resends 10');
+    expect(section).toContain(
+      '3 consumers killed, one a trial, while others ran (4, 4, 4 receipts in flight at the kills): lost 0 of 480, duplicate receipts 0, resends 10',
+    );
     expect(section).toContain('listed the payment 2 of 5 times; analytics read at once counted it 0 of 5 times');
   });
 
