@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ServiceProcess, startServiceProcess } from '../app/service-process.js';
@@ -175,10 +176,12 @@ export class LabSystem {
     return (await response.json()) as T;
   }
 
+  /** Stops every process, then removes the system's data (its databases, its queue). */
   async stop(): Promise<void> {
     const standby = await this.standby?.catch(() => undefined);
     await Promise.all([standby?.stop(), ...this.members.map((m) => m.process.stop())]);
     this.members = [];
+    await rm(this.dataDir, { recursive: true, force: true });
   }
 
   private of(role: Role): ServiceProcess[] {

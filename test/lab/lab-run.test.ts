@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLANS } from '../../src/lab/plan.js';
 import type { Check, LabReport, TrialBase } from '../../src/lab/results.js';
 import { compare, MIN_TRIALS } from '../../src/lab/stats.js';
@@ -30,6 +30,8 @@ describe('syncopate lab --quick', () => {
     exitCode = await new Promise((resolve) => child.once('exit', resolve));
     report = JSON.parse(readFileSync(join(out, 'lab-report.json'), 'utf8')) as LabReport;
   }, 300_000);
+
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('exits 0 and prints each verdict with its status, and what async costs', () => {
     expect(exitCode, output).toBe(0);
