@@ -8,6 +8,7 @@ import { ALL_MODULES } from '../../src/app/modules.js';
 import type { ServiceModule } from '../../src/platform/service.js';
 import { createEmailService, emailModule } from '../../src/services/email/index.js';
 import { sampleReport } from '../lab/fixture.js';
+import { runningInCi } from '../support/availability.js';
 import { startTestSystem, TEST_ADMIN_KEY, TEST_API_KEY, type TestSystem } from '../support/system.js';
 
 /** Debian's chromium (`.ci/run` installs it); CHROMIUM_PATH points elsewhere. */
@@ -17,7 +18,7 @@ const WAIT_MS = 20_000;
 
 const haveBrowser = existsSync(CHROMIUM);
 if (!haveBrowser) {
-  if (process.env.CI === 'true') throw new Error(`no browser at ${CHROMIUM}, and CI=true requires the browser tests`);
+  if (runningInCi()) throw new Error(`no browser at ${CHROMIUM}, and CI requires the browser tests`);
   console.warn(`skipping the dashboard browser tests: no browser at ${CHROMIUM} (apt-get install chromium)`);
 }
 

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type Envelope, openTransport, type Transport } from '../../src/messaging/index.js';
 import { OutboxRelay } from '../../src/messaging/outbox/outbox-relay.js';
@@ -13,11 +12,11 @@ import { openSqlite } from '../../src/messaging/transports/sqlite/database.js';
 import { SqliteQueueWriter } from '../../src/messaging/transports/sqlite/queue-writer.js';
 import { happened, TestHappened } from '../contract/events.js';
 import { requireServer } from '../support/availability.js';
+import { dropSchemas, POSTGRES_PORT, POSTGRES_TEST_URL } from '../support/postgres.js';
 import { startChild } from '../support/processes.js';
 import { delay, waitFor } from '../support/wait.js';
 
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
-const pgAvailable = await requireServer('PostgreSQL', 5432);
+const pgAvailable = await requireServer('PostgreSQL', POSTGRES_PORT);
 const dir = mkdtempSync(join(tmpdir(), 'syncopate-outbox-'));
 let n = 0;
 const freshFile = (name: string) => join(dir, `${name}-${n++}.db`);
@@ -27,11 +26,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 afterAll(async () => {
-  if (schemas.length === 0) return;
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
+  if (pgAvailable) await dropSchemas(schemas);
 });
 
 /** A service database on each engine: its URL (for child processes), its schema, and an open handle. */
@@ -43,7 +38,7 @@ const engines: [string, boolean, () => { url: string; schema: string }][] = [
     () => {
       const schema = `t_outbox_${randomBytes(4).toString('hex')}`;
       schemas.push(schema);
-      return { url: PG_URL, schema };
+      return { url: POSTGRES_TEST_URL, schema };
     },
   ],
 ];

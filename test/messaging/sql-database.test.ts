@@ -3,16 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqlDatabase } from '../../src/messaging/sql/open-sql-database.js';
 import { migrate, type SqlDatabase, type SqlExecutor } from '../../src/messaging/sql/sql-database.js';
 import { SqliteDatabase } from '../../src/messaging/sql/sqlite-database.js';
 import { WalSync } from '../../src/messaging/sql/wal-sync.js';
 import { requireServer } from '../support/availability.js';
+import { dropSchemas, POSTGRES_PORT, POSTGRES_TEST_URL } from '../support/postgres.js';
 
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
-const pgAvailable = await requireServer('PostgreSQL', 5432);
+const pgAvailable = await requireServer('PostgreSQL', POSTGRES_PORT);
 const dir = mkdtempSync(join(tmpdir(), 'syncopate-sql-'));
 // Where SQLite puts the temporary files it needs: read once, at its first open in this process.
 const sqliteTemp = mkdtempSync(join(tmpdir(), 'syncopate-sql-temp-'));
@@ -20,11 +19,7 @@ process.env.SQLITE_TMPDIR = sqliteTemp;
 const schemas: string[] = [];
 
 afterAll(async () => {
-  if (schemas.length === 0) return;
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
+  if (pgAvailable) await dropSchemas(schemas);
 });
 
 const engines: [string, boolean, () => Promise<SqlDatabase>][] = [
@@ -39,7 +34,7 @@ const engines: [string, boolean, () => Promise<SqlDatabase>][] = [
     () => {
       const schema = `t_sql_${randomBytes(4).toString('hex')}`;
       schemas.push(schema);
-      return openSqlDatabase(PG_URL, { schema });
+      return openSqlDatabase(POSTGRES_TEST_URL, { schema });
     },
   ],
 ];
@@ -278,7 +273,7 @@ describe.skipIf(!pgAvailable)('migrations on postgres, from processes starting t
   it('five connections migrating one fresh schema at once: each migration applied once, no collision', async () => {
     const schema = `t_sql_race_${randomBytes(4).toString('hex')}`;
     schemas.push(schema);
-    const dbs = await Promise.all(Array.from({ length: 5 }, () => openSqlDatabase(PG_URL, { schema })));
+    const dbs = await Promise.all(Array.from({ length: 5 }, () => openSqlDatabase(POSTGRES_TEST_URL, { schema })));
     try {
       await Promise.all(dbs.map((db) => migrate(db, 'race', MIGRATIONS)));
       const rows = await dbs[0]?.all<{ version: number }>(

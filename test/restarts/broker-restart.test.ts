@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from '../../src/app/cluster.js';
-import { requireServer } from '../support/availability.js';
+import { requireServer, runningInCi } from '../support/availability.js';
 import { payMany, receiptsByCustomer } from '../support/pay-many.js';
+import { POSTGRES_PORT } from '../support/postgres.js';
+import { RABBITMQ_PORT } from '../support/rabbitmq.js';
 import { createTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { waitFor } from '../support/wait.js';
 import { nats, postgres, type RestartableServer, rabbitmq, redisWithAof } from './servers.js';
@@ -17,15 +19,15 @@ import { nats, postgres, type RestartableServer, rabbitmq, redisWithAof } from '
 const PAYMENTS = 400;
 
 /**
- * Restarting the machine's PostgreSQL, RabbitMQ and NATS is for CI machines (CI=true) or when asked
+ * Restarting the machine's PostgreSQL, RabbitMQ and NATS is for CI machines (CI=true or 1) or when asked
  * (SYNCOPATE_RESTART_BROKERS=1): on a developer's laptop `npm test` must not stop their servers.
  */
-const allowed = process.env.CI === 'true' || process.env.SYNCOPATE_RESTART_BROKERS === '1';
+const allowed = runningInCi() || process.env.SYNCOPATE_RESTART_BROKERS === '1';
 if (!allowed) console.warn('skipping the broker-restart tests: set CI=true or SYNCOPATE_RESTART_BROKERS=1 to run them');
 
 const servers: (() => Promise<RestartableServer | undefined>)[] = [
-  async () => ((await requireServer('PostgreSQL', 5432)) ? postgres() : undefined),
-  async () => ((await requireServer('RabbitMQ', 5672)) ? rabbitmq() : undefined),
+  async () => ((await requireServer('PostgreSQL', POSTGRES_PORT)) ? postgres() : undefined),
+  async () => ((await requireServer('RabbitMQ', RABBITMQ_PORT)) ? rabbitmq() : undefined),
   async () => ((await requireServer('NATS', 4222)) ? nats() : undefined),
   async () => redisWithAof(),
 ];

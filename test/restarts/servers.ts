@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import amqp from 'amqplib';
-import { ALL_MODULES } from '../../src/app/modules.js';
-import { Names } from '../../src/messaging/transports/rabbitmq/names.js';
-import { deleteNamespace } from '../../src/messaging/transports/rabbitmq/topology.js';
-import { dropSchemas, serverAnswers } from '../support/availability.js';
+import { serverAnswers } from '../support/availability.js';
+import { dropSchemas, POSTGRES_PORT, postgresTestUrl } from '../support/postgres.js';
+import { deleteRabbitMqNamespaces, RABBITMQ_PORT, RABBITMQ_TEST_URL } from '../support/rabbitmq.js';
 import { delay, waitFor } from '../support/wait.js';
+import { ALL_GROUPS } from '../system/transports.js';
 
 const run = promisify(execFile);
 
@@ -37,16 +36,16 @@ export function postgres(): RestartableServer {
   let n = 0;
   return {
     name: 'postgres',
-    transportUrl: () => `postgres://postgres@127.0.0.1:5432/test?schema=t_restart_${process.pid}_${n++}&poll=100`,
+    transportUrl: () => postgresTestUrl(`schema=t_restart_${process.pid}_${n++}&poll=100`),
     async restart(downMs) {
       const version = (await run('ls', ['/etc/postgresql'])).stdout.trim().split('\n')[0] ?? '15';
       await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'stop', '--', '-m', 'fast']);
-      await waitDown(5432);
+      await waitDown(POSTGRES_PORT);
       await delay(downMs);
       await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']);
-      await waitUp(5432);
+      await waitUp(POSTGRES_PORT);
     },
-    dispose: () => dropSchemas('postgres://postgres@127.0.0.1:5432/test', `t_restart_${process.pid}_`),
+    dispose: () => dropSchemas({ prefix: `t_restart_${process.pid}_` }),
   };
 }
 
@@ -55,21 +54,19 @@ export function rabbitmq(): RestartableServer {
   let n = 0;
   return {
     name: 'rabbitmq',
-    transportUrl: () => `amqp://guest:guest@127.0.0.1:5672?prefix=restart-${process.pid}-${n++}`,
+    transportUrl: () => `${RABBITMQ_TEST_URL}?prefix=restart-${process.pid}-${n++}`,
     async restart(downMs) {
       await run('rabbitmqctl', ['stop_app']);
-      await waitDown(5672);
+      await waitDown(RABBITMQ_PORT);
       await delay(downMs);
       await run('rabbitmqctl', ['start_app']);
-      await waitUp(5672);
+      await waitUp(RABBITMQ_PORT);
     },
-    async dispose() {
-      const connection = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
-      connection.on('error', () => {});
-      const groups = ALL_MODULES.flatMap((m) => m.groups.map((g) => g.group));
-      for (let i = 0; i < n; i++) await deleteNamespace(connection, new Names(`restart-${process.pid}-${i}`), groups);
-      await connection.close();
-    },
+    dispose: () =>
+      deleteRabbitMqNamespaces(
+        Array.from({ length: n }, (_, i) => `restart-${process.pid}-${i}`),
+        ALL_GROUPS,
+      ),
   };
 }
 

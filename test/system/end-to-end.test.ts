@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_MODULES } from '../../src/app/modules.js';
 import { verifySignature } from '../../src/services/notifications/index.js';
-import { dropSchemas, requireServer } from '../support/availability.js';
+import { requireServer } from '../support/availability.js';
+import { dropSchemas, POSTGRES_PORT, postgresTestUrl } from '../support/postgres.js';
 import { createTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { paymentBody, startTestSystem, type TestSystem } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
@@ -13,11 +14,10 @@ import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-r
 let n = 0;
 const key = () => `e2e-${process.pid}-${n++}`;
 
-const pgAvailable = await requireServer('PostgreSQL', 5432);
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const pgAvailable = await requireServer('PostgreSQL', POSTGRES_PORT);
 const PREFIX = `t_e2e_${randomBytes(4).toString('hex')}_`;
 afterAll(async () => {
-  if (pgAvailable) await dropSchemas(PG_URL, PREFIX);
+  if (pgAvailable) await dropSchemas({ prefix: PREFIX });
 });
 const databases: [string, boolean, () => Record<string, string>][] = [
   ['SQLite files', true, () => ({})],
@@ -25,7 +25,7 @@ const databases: [string, boolean, () => Record<string, string>][] = [
     'PostgreSQL',
     pgAvailable,
     () => ({
-      DATABASE_URL: `${PG_URL}?schema_prefix=${PREFIX}`,
+      DATABASE_URL: postgresTestUrl(`schema_prefix=${PREFIX}`),
     }),
   ],
 ];

@@ -4,8 +4,8 @@ import { openTransport, type Transport, UnroutableEventError } from '../../src/m
 import { appendEvents } from '../../src/messaging/transports/postgres/postgres-driver.js';
 import { happened, TestHappened } from '../contract/events.js';
 import { requireServer } from '../support/availability.js';
+import { dropSchemas, POSTGRES_PORT, POSTGRES_TEST_URL, schemaNamer, urlFor } from '../support/postgres.js';
 import { delay, waitFor } from '../support/wait.js';
-import { dropSchemas, POSTGRES_BASE_URL, POSTGRES_PORT, schemaNamer, urlFor } from './postgres-support.js';
 
 const available = await requireServer('PostgreSQL', POSTGRES_PORT);
 const schemas = schemaNamer('append');
@@ -28,7 +28,7 @@ describe.skipIf(!available)('postgres: events written in the service’s own tra
       events: [TestHappened],
       handler: ({ event }) => void received.push(event.data.n),
     });
-    const pool = new pg.Pool({ connectionString: POSTGRES_BASE_URL, max: 2 });
+    const pool = new pg.Pool({ connectionString: POSTGRES_TEST_URL, max: 2 });
     cleanup.push(() => pool.end());
     await pool.query(`CREATE TABLE "${schema}".payments (id text PRIMARY KEY)`);
     const inTransaction = async (work: (client: pg.PoolClient) => Promise<void>, outcome: 'COMMIT' | 'ROLLBACK') => {
@@ -78,7 +78,7 @@ describe.skipIf(!available)('postgres: events written in the service’s own tra
       handler: ({ event }) => void received.push(event.data.n),
     });
     // A connection of its own, as a service has: no in-process shortcut reaches the consumer.
-    const client = new pg.Client({ connectionString: POSTGRES_BASE_URL });
+    const client = new pg.Client({ connectionString: POSTGRES_TEST_URL });
     await client.connect();
     cleanup.push(() => client.end());
     await client.query('BEGIN');

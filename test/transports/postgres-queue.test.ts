@@ -9,8 +9,8 @@ import {
 import { migratePostgresQueue, openPostgresDriver } from '../../src/messaging/transports/postgres/postgres-driver.js';
 import { happened, TestHappened } from '../contract/events.js';
 import { requireServer } from '../support/availability.js';
+import { dropSchemas, POSTGRES_PORT, POSTGRES_TEST_URL, schemaNamer, urlFor } from '../support/postgres.js';
 import { delay, waitFor } from '../support/wait.js';
-import { dropSchemas, POSTGRES_BASE_URL, POSTGRES_PORT, schemaNamer, urlFor } from './postgres-support.js';
 
 const available = await requireServer('PostgreSQL', POSTGRES_PORT);
 const schemas = schemaNamer('queue');
@@ -20,7 +20,7 @@ const elsewhere = '&application_name=elsewhere';
 describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   const admin = () => {
-    const client = new pg.Client({ connectionString: POSTGRES_BASE_URL });
+    const client = new pg.Client({ connectionString: POSTGRES_TEST_URL });
     cleanup.push(() => client.end());
     return client.connect().then(() => client);
   };
@@ -46,7 +46,7 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
       ['?poll=fast', /poll must be an integer/],
       ['?notify=sometimes', /notify must be one of commit, after, off/],
     ] as const) {
-      const attempt = openTransport(`${POSTGRES_BASE_URL}${params}`);
+      const attempt = openTransport(`${POSTGRES_TEST_URL}${params}`);
       await expect(attempt).rejects.toBeInstanceOf(InvalidTransportUrlError);
       await expect(attempt).rejects.toThrow(problem);
     }

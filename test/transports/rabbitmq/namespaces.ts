@@ -1,8 +1,4 @@
-import amqp from 'amqplib';
-import { Names } from '../../../src/messaging/transports/rabbitmq/names.js';
-import { deleteNamespace } from '../../../src/messaging/transports/rabbitmq/topology.js';
-
-export const BROKER = 'amqp://guest:guest@127.0.0.1:5672';
+import { deleteRabbitMqNamespaces, RABBITMQ_TEST_URL } from '../../support/rabbitmq.js';
 
 /** Every group name the contract suite and these tests use: queues are deleted by name. */
 const GROUPS = ['g', 'email', 'analytics', 'workers', 'late', 'one', 'two', 'bench'];
@@ -20,16 +16,10 @@ export class TestNamespaces {
   url(query = ''): string {
     const prefix = `syncopate-test-${this.label}-${process.pid}-${this.n++}`;
     this.prefixes.push(prefix);
-    return `${BROKER}?prefix=${prefix}${query}`;
+    return `${RABBITMQ_TEST_URL}?prefix=${prefix}${query}`;
   }
 
-  async cleanup(): Promise<void> {
-    const model = await amqp.connect(BROKER);
-    model.on('error', () => {});
-    try {
-      for (const prefix of this.prefixes.splice(0)) await deleteNamespace(model, new Names(prefix), GROUPS);
-    } finally {
-      await model.close().catch(() => {});
-    }
+  cleanup(): Promise<void> {
+    return deleteRabbitMqNamespaces(this.prefixes.splice(0), GROUPS);
   }
 }

@@ -11,10 +11,11 @@ import { parseRabbitMqUrl } from '../../../src/messaging/transports/rabbitmq/opt
 import { openRabbitMqDriver, type RabbitMqDriver } from '../../../src/messaging/transports/rabbitmq/rabbitmq-driver.js';
 import { happened, TestHappened } from '../../contract/events.js';
 import { requireServer } from '../../support/availability.js';
+import { RABBITMQ_PORT } from '../../support/rabbitmq.js';
 import { delay, waitFor } from '../../support/wait.js';
 import { TestNamespaces } from './namespaces.js';
 
-const available = await requireServer('RabbitMQ', 5672);
+const available = await requireServer('RabbitMQ', RABBITMQ_PORT);
 const namespaces = new TestNamespaces('driver');
 
 describe('rabbitmq URL', () => {
