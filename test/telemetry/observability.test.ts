@@ -4,20 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ALL_MODULES } from '../../src/app/modules.js';
 import { type RunningSystem, startSystem } from '../../src/app/system.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
-import type { ServiceModule } from '../../src/platform/service.js';
-import { createEmailService, emailModule } from '../../src/services/email/index.js';
+import { modulesWithEmail } from '../support/quick-email.js';
 import { paymentBody, startTestSystem, TEST_ADMIN_KEY, TEST_API_KEY, type TestSystem } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
 
-const quickEmail: ServiceModule = {
-  ...emailModule,
-  create: (context) => createEmailService(context, { maxAttempts: 3, backoff: { initialDelayMs: 20, maxDelayMs: 50 } }),
-};
-const modules = ALL_MODULES.map((module) => (module.name === 'email' ? quickEmail : module));
+/** Email gives up after three quick attempts, so a dead letter comes within a second. */
+const modules = modulesWithEmail();
 
 /** The value of one series in a Prometheus text exposition; undefined when the series is absent. */
 function sample(exposition: string, series: string): number | undefined {

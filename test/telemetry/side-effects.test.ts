@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ALL_MODULES } from '../../src/app/modules.js';
-import type { ServiceModule } from '../../src/platform/service.js';
-import { createEmailService, emailModule } from '../../src/services/email/index.js';
 import { requireServer } from '../support/availability.js';
+import { modulesWithEmail } from '../support/quick-email.js';
 import { paymentBody, startTestSystem, type TestSystem } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
 import { type SystemTransport, systemTransports } from '../system/transports.js';
@@ -31,12 +29,7 @@ if (await requireServer('Redis', REDIS_PORT)) {
  * are long enough for the API to be seen answering `retrying` in between: with full jitter, a
  * ceiling of 20-50 ms (as this once was) left windows a poll under load could miss entirely.
  */
-const quickEmail: ServiceModule = {
-  ...emailModule,
-  create: (context) =>
-    createEmailService(context, { maxAttempts: 3, backoff: { initialDelayMs: 2_000, maxDelayMs: 2_000 } }),
-};
-const modules = ALL_MODULES.map((module) => (module.name === 'email' ? quickEmail : module));
+const modules = modulesWithEmail({ maxAttempts: 3, backoff: { initialDelayMs: 2_000, maxDelayMs: 2_000 } });
 
 describe.each(transports)('where side effects stand, on %s', (_name, transportUrl, databaseUrl) => {
   let system: TestSystem | undefined;
