@@ -16,11 +16,17 @@ const available = await requireServer('PostgreSQL', POSTGRES_PORT);
 const schemas = schemaNamer('queue');
 /** Another connection string to the same database: a publisher the consumer's process cannot wake directly. */
 const elsewhere = '&application_name=elsewhere';
+/**
+ * Consumers that are to be woken by NOTIFY poll once a minute (the longest poll there is): an
+ * event that arrives within half of that came by NOTIFY, however busy the machine.
+ */
+const POLL = '&poll=60000';
+const BEFORE_THE_POLL_MS = 30_000;
 
 describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
-  const admin = () => {
-    const client = new pg.Client({ connectionString: POSTGRES_TEST_URL });
+  const admin = (connectionString = POSTGRES_TEST_URL) => {
+    const client = new pg.Client({ connectionString });
     cleanup.push(() => client.end());
     return client.connect().then(() => client);
   };
@@ -54,7 +60,7 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
 
   it('wakes a consumer in another process by NOTIFY, without waiting for its poll', async () => {
     const schema = schemas.next();
-    const consumer = await transport(urlFor(schema, '&poll=60000'));
+    const consumer = await transport(urlFor(schema, POLL));
     const received: number[] = [];
     await consumer.subscribe({
       group: 'g',
@@ -63,16 +69,14 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
     });
     const publisher = await transport(urlFor(schema, elsewhere));
     for (const n of [1, 2, 3]) {
-      const sent = Date.now();
       await publisher.publish(happened(n));
-      await waitFor(`event ${n}`, () => received.length === n, 2_000);
-      expect(Date.now() - sent).toBeLessThan(1_000);
+      await waitFor(`event ${n}, by NOTIFY`, () => received.length === n, BEFORE_THE_POLL_MS);
     }
   });
 
   it('keeps waking consumers after its LISTEN connection is cut: it reconnects on its own', async () => {
     const schema = schemas.next();
-    const consumer = await transport(urlFor(schema, '&poll=60000'));
+    const consumer = await transport(urlFor(schema, POLL));
     const received: number[] = [];
     await consumer.subscribe({
       group: 'g',
@@ -92,7 +96,7 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
     await db.query('SELECT pg_terminate_backend($1)', [before?.pid]);
     await waitFor('a new listener', async () => (await listeners()).rows.some((row) => row.pid !== before?.pid), 5_000);
     await publisher.publish(happened(1));
-    await waitFor('the event, by NOTIFY to the new listener', () => received.length === 1, 2_000);
+    await waitFor('the event, by NOTIFY to the new listener', () => received.length === 1, BEFORE_THE_POLL_MS);
   });
 
   it('never hands out a key’s later event while another consumer holds an earlier one', async () => {
@@ -153,8 +157,18 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
   });
 
   it('deletes acknowledged rows, and after a VACUUM the next load reuses the space instead of growing the table', async () => {
-    const schema = schemas.next();
-    const consumer = await transport(urlFor(schema));
+    // A database of its own: VACUUM keeps the dead rows any open snapshot in the same database may
+    // still see, and other suites (here and in other processes) hold transactions open in the test one.
+    const database = `t_vacuum_${process.pid}`;
+    const db = await admin();
+    await db.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await db.query(`CREATE DATABASE "${database}"`);
+    cleanup.push(() => db.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+    const own = new URL(POSTGRES_TEST_URL);
+    own.pathname = `/${database}`;
+    const schema = 'queue';
+    const inOwn = await admin(own.toString());
+    const consumer = await transport(`${own}${own.search ? '&' : '?'}schema=${schema}`);
     let handled = 0;
     await consumer.subscribe({
       group: 'g',
@@ -164,13 +178,12 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
         handled += 1;
       },
     });
-    const db = await admin();
-    const size = async () => {
-      await db.query(`VACUUM "${schema}".deliveries`);
-      const { rows } = await db.query<{ bytes: string; live: number }>(
-        `SELECT pg_table_size('"${schema}".deliveries') AS bytes, (SELECT count(*)::int FROM "${schema}".deliveries) AS live`,
-      );
-      return { bytes: Number(rows[0]?.bytes), live: rows[0]?.live };
+    const live = async () =>
+      (await inOwn.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".deliveries`)).rows[0]?.n;
+    const vacuumedSize = async () => {
+      await inOwn.query(`VACUUM "${schema}".deliveries`);
+      const { rows } = await inOwn.query<{ bytes: string }>(`SELECT pg_table_size('"${schema}".deliveries') AS bytes`);
+      return Number(rows[0]?.bytes);
     };
     const load = async () => {
       const target = handled + 2_000;
@@ -178,16 +191,15 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
         await consumer.publish(Array.from({ length: 100 }, (_, n) => happened(i + n)));
       }
       await waitFor('the load handled', () => handled >= target, 30_000);
-      await delay(100); // the last acks
+      // Handled rows are deleted by their ack, which follows the handler: every row goes.
+      await waitFor('every acknowledged row deleted', async () => (await live()) === 0);
     };
     await load();
-    const afterFirst = await size();
+    const afterFirst = await vacuumedSize();
     await load();
     await load();
-    const afterThird = await size();
-    expect(afterFirst.live).toBe(0);
-    expect(afterThird.live).toBe(0);
-    expect(afterThird.bytes).toBeLessThanOrEqual(afterFirst.bytes * 1.2);
+    const afterThird = await vacuumedSize();
+    expect(afterThird).toBeLessThanOrEqual(afterFirst * 1.2);
   });
 
   it('replaces the same-key index of an older schema with one led by the key', async () => {
