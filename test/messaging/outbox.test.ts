@@ -14,7 +14,7 @@ import { happened, TestHappened } from '../contract/events.js';
 import { requireServer } from '../support/availability.js';
 import { dropSchemas, POSTGRES_PORT, POSTGRES_TEST_URL } from '../support/postgres.js';
 import { startChild } from '../support/processes.js';
-import { delay, waitFor } from '../support/wait.js';
+import { waitFor } from '../support/wait.js';
 
 const pgAvailable = await requireServer('PostgreSQL', POSTGRES_PORT);
 const dir = mkdtempSync(join(tmpdir(), 'syncopate-outbox-'));
@@ -28,6 +28,8 @@ afterEach(async () => {
 afterAll(async () => {
   if (pgAvailable) await dropSchemas(schemas);
 });
+
+const OUTBOX_ROWS = 'SELECT count(*) AS n FROM syncopate_outbox';
 
 /** A service database on each engine: its URL (for child processes), its schema, and an open handle. */
 const engines: [string, boolean, () => { url: string; schema: string }][] = [
@@ -79,16 +81,17 @@ describe.each(engines)('outbox table and relay, service database on %s', (_engin
     const db = await open(target());
     const outbox = await OutboxTable.open(db);
     const r = relay(outbox, transport);
+    // One ordering key: had the rolled-back event reached the outbox, it would be handled first.
     await expect(
       db.transaction(async (tx) => {
-        await outbox.append(tx, [happened(1)]);
+        await outbox.append(tx, [happened(1, { key: 'order_1' })]);
         throw new Error('payment row failed a constraint');
       }),
     ).rejects.toThrow('constraint');
-    await db.transaction((tx) => outbox.append(tx, [happened(2)]));
-    await waitFor('the committed event', () => received.length === 1);
-    await delay(150);
-    expect(received.map((e) => e.data)).toEqual([{ n: 2 }]);
+    const committed = happened(2, { key: 'order_1' });
+    await db.transaction((tx) => outbox.append(tx, [committed]));
+    await waitFor('the committed event', () => received.some((e) => e.id === committed.id));
+    expect(received.map((e) => e.id)).toEqual([committed.id]);
     await waitFor('the outbox to empty', async () => (await r.backlog()).count === 0);
   });
 
@@ -114,7 +117,7 @@ describe.each(engines)('outbox table and relay, service database on %s', (_engin
     'lets several relay processes run: one leads, each event is published once, in order',
     async () => {
       const queueUrl = `sqlite:${freshFile('queue')}`;
-      const { received } = await consumer(queueUrl);
+      const { transport, received } = await consumer(queueUrl);
       const service = target();
       const outbox = await OutboxTable.open(await open(service));
       const relays = [0, 1, 2].map(() =>
@@ -132,7 +135,12 @@ describe.each(engines)('outbox table and relay, service database on %s', (_engin
         await outbox.db.transaction((tx) => outbox.append(tx, events.slice(i, i + 3)));
       }
       await waitFor('300 events', () => received.length >= 300, 30_000);
-      await delay(300);
+      // Nothing left to publish and nothing left to deliver: no copy can still be on its way.
+      await waitFor('the outbox empty', async () => (await outbox.db.get<{ n: number }>(OUTBOX_ROWS))?.n === 0);
+      await waitFor('the queue drained', async () => {
+        const stats = await transport.stats('g');
+        return stats.waiting === 0 && stats.inFlight === 0;
+      });
       expect(received.map((e) => e.id)).toEqual(events.map((e) => e.id));
     },
   );
@@ -164,17 +172,18 @@ describe('outbox in the transport database (no relay hop)', () => {
     cleanups.push(() => void db.close());
     db.exec('CREATE TABLE payments (id TEXT PRIMARY KEY)');
     const outbox = new SqliteQueueWriter(db);
-    const pay = (id: string, fail: boolean) =>
+    // One ordering key: had the rolled-back event been written, it would be handled first.
+    const pay = (id: string, event: Envelope, fail: boolean) =>
       db.transaction(() => {
         db.prepare('INSERT INTO payments (id) VALUES (?)').run(id);
-        outbox.append([happened(id.length, { key: id })]);
+        outbox.append([event]);
         if (fail) throw new Error('abort');
       })();
-    expect(() => pay('pay_rolled_back', true)).toThrow('abort');
-    pay('pay_ok', false);
-    await waitFor('the committed event', () => received.length === 1);
-    await delay(100);
-    expect(received.map((e) => e.orderingkey)).toEqual(['pay_ok']);
+    const committed = happened(2, { key: 'order_1' });
+    expect(() => pay('pay_rolled_back', happened(1, { key: 'order_1' }), true)).toThrow('abort');
+    pay('pay_ok', committed, false);
+    await waitFor('the committed event', () => received.some((e) => e.id === committed.id));
+    expect(received.map((e) => e.id)).toEqual([committed.id]);
     expect(db.prepare('SELECT id FROM payments').pluck().all()).toEqual(['pay_ok']);
   });
 });
