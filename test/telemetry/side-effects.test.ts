@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireServer } from '../support/availability.js';
+import { sample, scrape } from '../support/metrics.js';
 import { modulesWithEmail } from '../support/quick-email.js';
 import { paymentBody, startTestSystem, type TestSystem } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
@@ -25,11 +26,12 @@ if (await requireServer('Redis', REDIS_PORT)) {
 }
 
 /**
- * Email gives up after three attempts, so a dead letter comes within a few seconds. The delays
- * are long enough for the API to be seen answering `retrying` in between: with full jitter, a
- * ceiling of 20-50 ms (as this once was) left windows a poll under load could miss entirely.
+ * Email gives up after four attempts, so a dead letter comes within a few seconds. The delays are
+ * long enough for the API to be seen answering `retrying` in between: with full jitter (a delay
+ * drawn below 2 s), three such windows, of which a poll under load needs to catch one.
  */
-const modules = modulesWithEmail({ maxAttempts: 3, backoff: { initialDelayMs: 2_000, maxDelayMs: 2_000 } });
+const MAX_ATTEMPTS = 4;
+const modules = modulesWithEmail({ maxAttempts: MAX_ATTEMPTS, backoff: { initialDelayMs: 2_000, maxDelayMs: 2_000 } });
 
 describe.each(transports)('where side effects stand, on %s', (_name, transportUrl, databaseUrl) => {
   let system: TestSystem | undefined;
@@ -68,18 +70,27 @@ describe.each(transports)('where side effects stand, on %s', (_name, transportUr
     await system.setFaults('email', { latency: null, errorRate: 1 });
     const failing = await api('POST', '/v1/payments', { body: paymentBody(), idempotencyKey: randomUUID() });
     const failingId = failing.body.id as string;
-    const retrying = await waitFor('a retrying receipt', async () => {
+    // Its attempts are the attempts the email consumer made and failed (this process's metrics),
+    // read between two equal answers of the API, so that no attempt settled in between.
+    const failedAttempts = async () =>
+      sample(await scrape(system?.url ?? ''), 'syncopate_message_failed_attempts_total{group="email"}') ?? 0;
+    const retrying = await waitFor('a retrying receipt, with the attempts failed so far', async () => {
       const effect = await email(failingId);
-      return effect.state === 'retrying' ? effect : undefined;
+      if (effect.state !== 'retrying') return undefined;
+      const failed = await failedAttempts();
+      const again = await email(failingId);
+      return again.state === 'retrying' && again.attempts === effect.attempts && failed === effect.attempts
+        ? effect
+        : undefined;
     });
-    expect(retrying.attempts).toBeGreaterThanOrEqual(1);
+    expect(retrying.attempts).toBeLessThan(MAX_ATTEMPTS);
     expect(retrying.last_error).toMatch(/injected fault in email/);
     expect(retrying.next_attempt_at).not.toBeNull();
     const dead = await waitFor('a dead-lettered receipt', async () => {
       const effect = await email(failingId);
       return effect.state === 'dead_lettered' ? effect : undefined;
     });
-    expect(dead.attempts).toBe(3);
+    expect(dead.attempts).toBe(MAX_ATTEMPTS);
     expect(dead.last_error).toMatch(/injected fault in email/);
 
     // Back up, replayed from the dead-letter queue: pending again, then delivered on a fresh first attempt.

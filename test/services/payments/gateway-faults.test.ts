@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayModule } from '../../../src/services/gateway/gateway-service.js';
 import { paymentsModule } from '../../../src/services/payments/index.js';
+import { scrape, sumOf } from '../../support/metrics.js';
 import { paymentBody, startTestSystem, TEST_ADMIN_KEY, type TestSystem } from '../../support/system.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -22,15 +23,8 @@ describe('payments when the gateway misbehaves', () => {
   const charges = () => gatewayDb.prepare('SELECT count(*) FROM charges').pluck().get() as number;
   const pay = (idempotencyKey = key()) => t.api('POST', '/v1/payments', { body: paymentBody(), idempotencyKey });
   /** Charge requests the gateway received (every status), counted by its own HTTP metrics: it runs in this process. */
-  const chargeRequests = async () => {
-    const exposition = await (await fetch(`${t.url}/metrics`)).text();
-    return exposition
-      .split('\n')
-      .filter((line) =>
-        line.startsWith('http_server_request_duration_seconds_count{method="POST",route="/v1/charges",'),
-      )
-      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-  };
+  const chargeRequests = async () =>
+    sumOf(await scrape(t.url), 'http_server_request_duration_seconds_count{method="POST",route="/v1/charges",');
 
   beforeAll(async () => {
     t = await startTestSystem({
