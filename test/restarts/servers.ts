@@ -8,7 +8,7 @@ import { connect } from '@nats-io/transport-node';
 import { serverAnswers } from '../support/availability.js';
 import { dropSchemas, POSTGRES_PORT, postgresTestUrl } from '../support/postgres.js';
 import { deleteRabbitMqNamespaces, RABBITMQ_PORT, RABBITMQ_TEST_URL } from '../support/rabbitmq.js';
-import { delay, waitFor } from '../support/wait.js';
+import { waitFor } from '../support/wait.js';
 import { ALL_GROUPS } from '../system/transports.js';
 
 const run = promisify(execFile);
@@ -18,8 +18,10 @@ export interface RestartableServer {
   name: string;
   /** A TRANSPORT_URL on a namespace of its own. */
   transportUrl(): string;
-  /** Stops the server, keeps it down for `downMs`, starts it again and waits until it answers. */
-  restart(downMs: number): Promise<void>;
+  /** Stops the server; resolves once its port no longer answers. */
+  stop(): Promise<void>;
+  /** Starts it again; resolves once it answers. */
+  start(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -34,15 +36,16 @@ async function waitUp(port: number): Promise<void> {
 /** The machine's PostgreSQL, restarted with pg_ctlcluster (the queue tables are on disk). */
 export function postgres(): RestartableServer {
   let n = 0;
+  const version = async () => (await run('ls', ['/etc/postgresql'])).stdout.trim().split('\n')[0] ?? '15';
   return {
     name: 'postgres',
     transportUrl: () => postgresTestUrl(`schema=t_restart_${process.pid}_${n++}&poll=100`),
-    async restart(downMs) {
-      const version = (await run('ls', ['/etc/postgresql'])).stdout.trim().split('\n')[0] ?? '15';
-      await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'stop', '--', '-m', 'fast']);
+    async stop() {
+      await run('pg_ctlcluster', ['--skip-systemctl-redirect', await version(), 'main', 'stop', '--', '-m', 'fast']);
       await waitDown(POSTGRES_PORT);
-      await delay(downMs);
-      await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']);
+    },
+    async start() {
+      await run('pg_ctlcluster', ['--skip-systemctl-redirect', await version(), 'main', 'start']);
       await waitUp(POSTGRES_PORT);
     },
     dispose: () => dropSchemas({ prefix: `t_restart_${process.pid}_` }),
@@ -55,10 +58,11 @@ export function rabbitmq(): RestartableServer {
   return {
     name: 'rabbitmq',
     transportUrl: () => `${RABBITMQ_TEST_URL}?prefix=restart-${process.pid}-${n++}`,
-    async restart(downMs) {
+    async stop() {
       await run('rabbitmqctl', ['stop_app']);
       await waitDown(RABBITMQ_PORT);
-      await delay(downMs);
+    },
+    async start() {
       await run('rabbitmqctl', ['start_app']);
       await waitUp(RABBITMQ_PORT);
     },
@@ -76,10 +80,11 @@ export function nats(): RestartableServer {
   return {
     name: 'nats',
     transportUrl: () => `nats://127.0.0.1:4222?stream=RESTART-${process.pid}-${n++}`,
-    async restart(downMs) {
+    async stop() {
       await run('pkill', ['-TERM', '-x', 'nats-server']).catch(() => {});
       await waitDown(4222);
-      await delay(downMs);
+    },
+    async start() {
       await run('start-stop-daemon', [
         '--start',
         '--oknodo',
@@ -150,11 +155,8 @@ export async function redisWithAof(): Promise<RestartableServer> {
   return {
     name: 'redis (AOF, appendfsync always)',
     transportUrl: () => `redis://127.0.0.1:${port}?prefix=restart-${n++}`,
-    async restart(downMs) {
-      await stop();
-      await delay(downMs);
-      await start();
-    },
+    stop,
+    start,
     dispose: stop,
   };
 }
