@@ -3,8 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Cluster, startCluster } from '../../src/app/cluster.js';
+import { type Cluster, type ClusterProcess, startCluster } from '../../src/app/cluster.js';
 import { EMAIL_SERVICE_DEFAULTS } from '../../src/services/email/index.js';
+import { sample, scrape } from '../support/metrics.js';
 import { payMany, receiptsByCustomer } from '../support/pay-many.js';
 import { createTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { waitFor } from '../support/wait.js';
@@ -21,7 +22,7 @@ describe.each(await systemTransports())('scale-out on %s', (_name, transportUrl,
     await smtp?.stop();
   });
 
-  it('three email processes, one killed with SIGKILL and one added mid-run: every payment gets its receipt, none twice', async () => {
+  it('three email processes, one killed with SIGKILL and one added mid-run: every payment gets its receipt, none twice, and the added one does its share', async () => {
     smtp = createTestSmtpServer();
     await smtp.start();
     const dataDir = mkdtempSync(join(tmpdir(), 'syncopate-scale-'));
@@ -40,6 +41,7 @@ describe.each(await systemTransports())('scale-out on %s', (_name, transportUrl,
     });
     const emailProcesses = cluster.processes.filter((p) => p.service === 'email');
     let killed = false;
+    let added: ClusterProcess | undefined;
     const statuses = await payMany({
       url: cluster.url,
       apiKey: cluster.apiKey,
@@ -47,11 +49,14 @@ describe.each(await systemTransports())('scale-out on %s', (_name, transportUrl,
       concurrency: CONCURRENCY,
       keyPrefix: 'scale',
       onSent: () => {
-        // A third of the way in, with receipts flowing, one consumer dies without a word.
+        // With receipts flowing, one consumer dies without a word, and another is started. The load
+        // waits for it to be up, so most of the payments are still to come when it joins.
         if (!killed && smtp.messages.length >= PAYMENTS / 6) {
           killed = true;
           emailProcesses[0]?.child.kill('SIGKILL');
-          void cluster?.add('email');
+          return cluster?.add('email').then((started) => {
+            added = started;
+          });
         }
       },
     });
@@ -74,5 +79,10 @@ describe.each(await systemTransports())('scale-out on %s', (_name, transportUrl,
     console.info(`scale-out: ${PAYMENTS} receipts, ${copies} same-Message-ID resend(s) after the SIGKILL`);
     // At most the receipts the killed process had in flight.
     expect(copies).toBeLessThanOrEqual(EMAIL_SERVICE_DEFAULTS.concurrency);
+    // The process added mid-run took its share: a consumer started later joins the group's work.
+    const handledByAdded =
+      sample(await scrape(added?.url ?? ''), 'syncopate_messages_handled_total{group="email"}') ?? 0;
+    console.info(`scale-out: the email process added mid-run handled ${handledByAdded} receipt(s)`);
+    expect(handledByAdded).toBeGreaterThan(0);
   }, 180_000);
 });
