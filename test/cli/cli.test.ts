@@ -15,6 +15,17 @@ const cli = (args: string[], env: Record<string, string> = {}) =>
     timeout: 60_000,
   });
 
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
 describe('the syncopate CLI', () => {
   let t: TestSystem;
   beforeAll(async () => {
@@ -76,7 +87,7 @@ describe('the syncopate CLI', () => {
     });
   });
 
-  it('starts a cluster with the keys set in the environment, and stops it on Ctrl-C', async () => {
+  it('starts a cluster with the keys set in the environment, and stops it and its service processes on Ctrl-C', async () => {
     const apiKey = 'sk_test_cluster_key_from_env_0001';
     const child = spawn(
       process.execPath,
@@ -102,6 +113,7 @@ describe('the syncopate CLI', () => {
       },
     );
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    let services: { name: string; pid: number }[] = [];
     // Whatever fails below, the launcher is told to stop, so it takes its service processes with it.
     const stop = async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
@@ -120,9 +132,19 @@ describe('the syncopate CLI', () => {
       const url = /payments API at (http:\/\/[\d.:]+)/.exec(stdout)?.[1];
       const answer = await fetch(`${url}/v1/payments?limit=1`, { headers: { authorization: `Bearer ${apiKey}` } });
       expect(answer.status).toBe(200);
+      // gateway, payments and one email process, each listed with its pid.
+      services = [...stdout.matchAll(/^ {2}(\S+#\d+) +pid (\d+) /gm)].map(([, name, pid]) => ({
+        name: name as string,
+        pid: Number(pid),
+      }));
+      expect(services.map((s) => s.name)).toEqual(['gateway#1', 'payments#1', 'email#1']);
+      expect(services.filter((s) => alive(s.pid))).toHaveLength(3);
       expect(await stop()).toBe(0);
+      // The launcher exits only once its service processes have: none is left behind.
+      expect(services.filter((s) => alive(s.pid)).map((s) => s.name)).toEqual([]);
     } finally {
       await stop();
+      for (const { pid } of services) if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
   }, 60_000);
 });
