@@ -5,8 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Broker restarts run alone, after everything else (vitest.restarts.config.ts).
     exclude: ['test/restarts/**', '**/node_modules/**'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Hang detectors, not bounds: sized for two cores shared with other suites and benchmarks.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     pool: 'forks',
     // The machines have two cores; suites that spawn processes compete for them.
     maxWorkers: 2,

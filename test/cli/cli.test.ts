@@ -12,7 +12,8 @@ const run = promisify(execFile);
 const cli = (args: string[], env: Record<string, string> = {}) =>
   run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     env: { ...process.env, ...env },
-    timeout: 60_000,
+    // A hang detector: a CLI run takes a second or two, tens of seconds on two cores under load.
+    timeout: 240_000,
   });
 
 /** Whether a process with this pid exists (signal 0 checks without sending anything). */
@@ -26,7 +27,8 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('the syncopate CLI', () => {
+// Each test starts node processes: seconds on a quiet machine, a minute or more on a busy one.
+describe('the syncopate CLI', { timeout: 300_000 }, () => {
   let t: TestSystem;
   beforeAll(async () => {
     t = await startTestSystem({ modules: [gatewayModule, paymentsModule] });
@@ -42,7 +44,7 @@ describe('the syncopate CLI', () => {
 
   it('runs as the package’s `syncopate` command (what npx runs), with plain node', async () => {
     const { bin } = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: { syncopate: string } };
-    const { stdout } = await run(process.execPath, [bin.syncopate, '--help'], { timeout: 60_000 });
+    const { stdout } = await run(process.execPath, [bin.syncopate, '--help'], { timeout: 240_000 });
     expect(stdout).toContain('Usage: syncopate');
   });
 
@@ -146,5 +148,5 @@ describe('the syncopate CLI', () => {
       await stop();
       for (const { pid } of services) if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
-  }, 60_000);
+  });
 });

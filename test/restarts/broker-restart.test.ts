@@ -56,6 +56,8 @@ describe.each(available.map((server) => [server.name, server] as const))(
           DATA_DIR: mkdtempSync(join(tmpdir(), 'syncopate-restart-')),
           TRANSPORT_URL: server.transportUrl(),
           SMTP_URL: smtp.url,
+          // Payments answer 201 however slowly the gateway's process answers on a busy machine.
+          GATEWAY_TIMEOUT_MS: '30000',
           LOG_LEVEL: process.env.RESTART_LOG_LEVEL ?? 'error',
           API_KEY: `sk_test_${randomBytes(12).toString('hex')}`,
         },

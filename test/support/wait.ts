@@ -1,8 +1,12 @@
-/** Polls until `check` returns a truthy value or `timeoutMs` passes; the failure names what was awaited. */
+/**
+ * Polls until `check` returns a truthy value or `timeoutMs` passes; the failure names what was
+ * awaited. The default is a hang detector sized for a machine busy with other suites, not a bound
+ * any test asserts: what is awaited comes far sooner on a quiet one.
+ */
 export async function waitFor<T>(
   what: string,
   check: () => T | Promise<T>,
-  timeoutMs = 15_000,
+  timeoutMs = 30_000,
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

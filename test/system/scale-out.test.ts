@@ -14,6 +14,13 @@ import { systemTransports } from './transports.js';
 const PAYMENTS = 2_000;
 const CONCURRENCY = 16;
 
+/** How many times each status came: what the failure shows when some were not 201. */
+const countBy = (statuses: number[]) => {
+  const counts: Record<number, number> = {};
+  for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
+  return counts;
+};
+
 describe.each(await systemTransports())('scale-out on %s', (_name, transportUrl, databaseUrl) => {
   let smtp: TestSmtpServer;
   let cluster: Cluster | undefined;
@@ -34,6 +41,8 @@ describe.each(await systemTransports())('scale-out on %s', (_name, transportUrl,
         TRANSPORT_URL: transportUrl(),
         ...(databaseUrl ? { DATABASE_URL: databaseUrl() } : {}),
         SMTP_URL: smtp.url,
+        // Payments answer 201 however slowly the gateway's process answers on a busy machine.
+        GATEWAY_TIMEOUT_MS: '30000',
         LOG_LEVEL: 'error',
         API_KEY: `sk_test_${randomBytes(12).toString('hex')}`,
       },
@@ -62,10 +71,10 @@ describe.each(await systemTransports())('scale-out on %s', (_name, transportUrl,
     });
     expect(killed).toBe(true);
     expect(await emailProcesses[0]?.exited).toBeNull();
-    expect(statuses.filter((s) => s === 201)).toHaveLength(PAYMENTS);
+    expect(countBy(statuses)).toEqual({ 201: PAYMENTS });
 
     const receiptsOf = () => receiptsByCustomer(smtp);
-    await waitFor('a receipt for every payment', () => receiptsOf().size >= PAYMENTS, 90_000);
+    await waitFor('a receipt for every payment', () => receiptsOf().size >= PAYMENTS, 300_000);
     const receipts = receiptsOf();
     const lost = Array.from({ length: PAYMENTS }, (_, n) => `customer-${n}@example.com`).filter(
       (to) => !receipts.has(to),
@@ -84,5 +93,5 @@ describe.each(await systemTransports())('scale-out on %s', (_name, transportUrl,
       sample(await scrape(added?.url ?? ''), 'syncopate_messages_handled_total{group="email"}') ?? 0;
     console.info(`scale-out: the email process added mid-run handled ${handledByAdded} receipt(s)`);
     expect(handledByAdded).toBeGreaterThan(0);
-  }, 180_000);
+  }, 900_000);
 });

@@ -13,9 +13,9 @@ const key = () => `fault-key-${process.pid}-${n++}`;
 /**
  * A gateway attempt's timeout far above what an answer takes on a busy machine: only a hang the
  * test asks for (far longer still) times out, so nothing here depends on how fast the machine is.
- * (The timed-out payment is reconciled after twice this: that test takes about six seconds.)
+ * (The timed-out payment is reconciled after twice this: that test takes about fifteen seconds.)
  */
-const GATEWAY_TIMEOUT_MS = 3_000;
+const GATEWAY_TIMEOUT_MS = 5_000;
 
 describe('payments when the gateway misbehaves', () => {
   let t: TestSystem;
@@ -100,10 +100,14 @@ describe('payments when the gateway misbehaves', () => {
     expect(response.body.status).toBe('processing');
     const id = response.body.id;
     await t.setFaults('gateway', {});
-    const settled = await waitFor('the reconciler', async () => {
-      const read = await t.api('GET', `/v1/payments/${id}`);
-      return read.body.status === 'succeeded' ? read.body : undefined;
-    });
+    const settled = await waitFor(
+      'the reconciler',
+      async () => {
+        const read = await t.api('GET', `/v1/payments/${id}`);
+        return read.body.status === 'succeeded' ? read.body : undefined;
+      },
+      2 * GATEWAY_TIMEOUT_MS + 30_000,
+    );
     expect(settled.card.brand).toBe('visa');
     await waitFor('its payment.succeeded event', () =>
       t.audit.find((e) => e.subject === id && e.type === 'payment.succeeded'),
