@@ -94,7 +94,7 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
     const [before] = (await listeners()).rows;
     expect(before).toBeDefined();
     await db.query('SELECT pg_terminate_backend($1)', [before?.pid]);
-    await waitFor('a new listener', async () => (await listeners()).rows.some((row) => row.pid !== before?.pid), 5_000);
+    await waitFor('a new listener', async () => (await listeners()).rows.some((row) => row.pid !== before?.pid));
     await publisher.publish(happened(1));
     await waitFor('the event, by NOTIFY to the new listener', () => received.length === 1, BEFORE_THE_POLL_MS);
   });
@@ -140,10 +140,10 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
     await d.publish([happened(1)]);
     const first = await d.openQueue({ group: 'g', eventTypes: [TestHappened.type], leaseMs: 100 });
     const second = await d.openQueue({ group: 'g', eventTypes: [TestHappened.type], leaseMs: 10_000 });
-    const [stale] = await first.claim(10, AbortSignal.timeout(2_000));
+    const [stale] = await first.claim(10, AbortSignal.timeout(30_000));
     expect(stale?.attempt).toBe(1);
     await delay(150);
-    const [fresh] = await second.claim(10, AbortSignal.timeout(2_000));
+    const [fresh] = await second.claim(10, AbortSignal.timeout(30_000));
     expect(fresh?.attempt).toBe(2);
     await first.ack([stale as NonNullable<typeof stale>]);
     await first.deadLetter(stale as NonNullable<typeof stale>, 'too late');

@@ -38,7 +38,7 @@ describe.skipIf(!available)('redis transport specifics', () => {
     return { url, driver, keys, stream: keys.stream('g'), queue };
   };
   const claimOne = async (queue: GroupQueue) => {
-    const [delivery] = await queue.claim(1, AbortSignal.timeout(5_000));
+    const [delivery] = await queue.claim(1, AbortSignal.timeout(30_000));
     if (!delivery) throw new Error('nothing claimed');
     return delivery;
   };
@@ -69,7 +69,7 @@ describe.skipIf(!available)('redis transport specifics', () => {
     const q = await queue();
     await driver.publish(Array.from({ length: 30 }, (_, n) => happened(n)));
     const claimed: Delivery[] = [];
-    while (claimed.length < 30) claimed.push(...(await q.claim(30 - claimed.length, AbortSignal.timeout(5_000))));
+    while (claimed.length < 30) claimed.push(...(await q.claim(30 - claimed.length, AbortSignal.timeout(30_000))));
     await q.ack(claimed.slice(0, 28));
     await q.retry(claimed[28] as Delivery, 50, { error: 'later', attempt: 1 });
     await q.deadLetter(claimed[29] as Delivery, 'poison');
@@ -150,7 +150,7 @@ describe.skipIf(!available)('redis transport specifics', () => {
   it('a consumer whose blocking connection is dropped resumes and receives', async () => {
     const { driver, queue } = await open();
     const q = await queue();
-    const claiming = q.claim(10, AbortSignal.timeout(10_000));
+    const claiming = q.claim(10, AbortSignal.timeout(30_000));
     await waitFor('the blocking connection id', () => q.reader.id);
     await inspect.call('CLIENT', ['KILL', 'ID', q.reader.id as number]);
     // The reader forgets its connection's id when it sees the connection close.

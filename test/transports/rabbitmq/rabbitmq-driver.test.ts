@@ -46,7 +46,7 @@ describe.skipIf(!available)('rabbitmq driver', () => {
     drivers.push(opened);
     return opened;
   };
-  const claimOne = async (queue: GroupQueue, timeoutMs = 10_000): Promise<Delivery> => {
+  const claimOne = async (queue: GroupQueue, timeoutMs = 30_000): Promise<Delivery> => {
     const [delivery] = await queue.claim(1, AbortSignal.timeout(timeoutMs));
     if (!delivery) throw new Error('nothing claimed');
     return delivery;
@@ -202,14 +202,14 @@ describe.skipIf(!available)('rabbitmq driver', () => {
     await d.declareGroup('g', [TestHappened.type]);
     await d.publish([happened(1), happened(2), happened(3)]);
     const queue = await d.openQueue({ group: 'g', eventTypes: [TestHappened.type], leaseMs: 1_000 });
-    const [claimed] = await queue.claim(1, AbortSignal.timeout(5_000)); // prefetch 1: one arrives
+    const [claimed] = await queue.claim(1, AbortSignal.timeout(30_000)); // prefetch 1: one arrives
     expect(claimed).toBeDefined();
     await queue.ack(claimed ? [claimed] : []);
     // With the first one acknowledged, the broker pushes the next: it arrives, and is never claimed.
     await waitFor('the next message pushed to this consumer', () => (queue as RabbitMqGroupQueue).inFlight() === 1);
     await queue.close();
     const next = await d.openQueue({ group: 'g', eventTypes: [TestHappened.type], leaseMs: 1_000 });
-    const rest = await next.claim(2, AbortSignal.timeout(5_000)); // prefetch 2 from now on
+    const rest = await next.claim(2, AbortSignal.timeout(30_000)); // prefetch 2 from now on
     if (rest.length < 2) rest.push(await claimOne(next));
     expect(rest.map((r) => r.attempt)).toEqual([1, 1]);
     await next.ack(rest);
