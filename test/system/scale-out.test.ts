@@ -82,12 +82,19 @@ describe.each(await systemTransports())('scale-out on %s', (_name, transportUrl,
     const duplicated = [...receipts.values()].filter((ids) => ids.size > 1);
     expect(lost).toEqual([]);
     expect(duplicated).toEqual([]);
-    // Copies with the same Message-ID: the one window at-least-once leaves open (the consumer was
-    // killed after the SMTP server accepted a receipt and before it recorded it); a mailbox keeps one.
+    // Copies with the same Message-ID: the one window at-least-once leaves open, a receipt the SMTP
+    // server took before its sender could record it; a mailbox keeps one. Each needs a cause: a send
+    // in flight in the killed process, or an attempt that failed after the server may have taken it
+    // (on a busy machine, a send that outlived its timeout). Counted by the surviving processes.
     const copies = smtp.messages.length - PAYMENTS;
-    console.info(`scale-out: ${PAYMENTS} receipts, ${copies} same-Message-ID resend(s) after the SIGKILL`);
-    // At most the receipts the killed process had in flight.
-    expect(copies).toBeLessThanOrEqual(EMAIL_SERVICE_DEFAULTS.concurrency);
+    let failedAttempts = 0;
+    for (const p of cluster.processes.filter((p) => p.service === 'email' && p !== emailProcesses[0])) {
+      failedAttempts += sample(await scrape(p.url), 'syncopate_message_failed_attempts_total{group="email"}') ?? 0;
+    }
+    console.info(
+      `scale-out: ${PAYMENTS} receipts, ${copies} same-Message-ID resend(s); ${failedAttempts} failed attempt(s)`,
+    );
+    expect(copies).toBeLessThanOrEqual(EMAIL_SERVICE_DEFAULTS.concurrency + failedAttempts);
     // The process added mid-run took its share: a consumer started later joins the group's work.
     const handledByAdded =
       sample(await scrape(added?.url ?? ''), 'syncopate_messages_handled_total{group="email"}') ?? 0;
