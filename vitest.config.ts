@@ -18,8 +18,9 @@ export default defineConfig({
     // Broker restarts run alone, after everything else (vitest.restarts.config.ts); the crash
     // durability run has a command of its own (vitest.durability.config.ts).
     exclude: ['test/restarts/**', 'test/durability/**', '**/node_modules/**'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Hang detectors, not bounds: sized for two cores shared with other suites and benchmarks.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     pool: 'forks',
     // The machines have two cores; suites that spawn processes compete for them.
     maxWorkers: 2,

@@ -43,6 +43,8 @@ export interface RunningSystem {
   metrics: Metrics;
   tracing: Tracing;
   journal: DeliveryJournal;
+  /** The services' databases and outbox relays: what /readyz checks besides the transport and the services. */
+  resources: ServiceResources;
   /** Set when this start created the API key: its secret is shown once. */
   issuedApiKey: IssuedKey | undefined;
   issuedAdminKey: IssuedKey | undefined;
@@ -177,6 +179,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     metrics,
     tracing,
     journal,
+    resources,
     issuedApiKey,
     issuedAdminKey,
     stop,

@@ -20,6 +20,12 @@ export const faultSettingsSchema = z
     errorRate: z.number().min(0).max(1),
     /** The next this-many requests are answered 500, whatever the rate: a deterministic burst of errors. */
     failNext: z.number().int().min(0).max(1_000_000),
+    /**
+     * The next this-many requests do their work and are then answered 500, as a provider that crashes
+     * after its commit: the caller cannot tell the work happened. Honoured where a retry could repeat
+     * the work (the gateway's charges).
+     */
+    failNextAfterWork: z.number().int().min(0).max(1_000_000),
     /** Share of requests whose work is done but whose answer comes only after `hangMs` (a timeout, for the caller). */
     timeoutRate: z.number().min(0).max(1),
     hangMs: z.number().int().min(0).max(300_000),
@@ -36,6 +42,7 @@ export const NO_FAULTS: FaultSettings = {
   latency: null,
   errorRate: 0,
   failNext: 0,
+  failNextAfterWork: 0,
   timeoutRate: 0,
   hangMs: 30_000,
   down: false,
@@ -127,6 +134,13 @@ export class Faults {
       return true;
     }
     return this.random() < this.settings.errorRate;
+  }
+
+  /** Whether this request, its work done, is to be answered 500 all the same (`failNextAfterWork`). */
+  takeFailureAfterWork(): boolean {
+    if (this.settings.failNextAfterWork === 0) return false;
+    this.settings = { ...this.settings, failNextAfterWork: this.settings.failNextAfterWork - 1 };
+    return true;
   }
 
   /** Whether this request's answer should hang past the caller's timeout. */

@@ -94,9 +94,14 @@ export class ServiceResources {
     for (const { relay } of this.relays) relay.start();
   }
 
+  /** Stops every relay after the batch in hand; unpublished rows stay for the next start. */
+  async stopRelays(): Promise<void> {
+    await Promise.all(this.relays.map(({ relay }) => relay.stop()));
+  }
+
   /** Relays first (they publish to the transport), then the databases. */
   async close(): Promise<void> {
-    await Promise.all(this.relays.map(({ relay }) => relay.stop()));
+    await this.stopRelays();
     await Promise.all(this.databases.map((db) => db.close()));
   }
 }

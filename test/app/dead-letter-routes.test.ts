@@ -1,17 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_MODULES } from '../../src/app/modules.js';
-import type { ServiceModule } from '../../src/platform/service.js';
-import { createEmailService, emailModule } from '../../src/services/email/index.js';
+import { modulesWithEmail } from '../support/quick-email.js';
+import { jsonEvents, openEventStream } from '../support/sse.js';
 import { paymentBody, startTestSystem, TEST_ADMIN_KEY, type TestSystem } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
 
 /** Email gives up after three quick attempts, so a dead letter comes within a second. */
-const quickEmail: ServiceModule = {
-  ...emailModule,
-  create: (context) => createEmailService(context, { maxAttempts: 3, backoff: { initialDelayMs: 20, maxDelayMs: 50 } }),
-};
-const modules = ALL_MODULES.map((module) => (module.name === 'email' ? quickEmail : module));
+const modules = modulesWithEmail();
 
 let test: TestSystem;
 const admin = (method: string, path: string) => test.api(method, path, { key: TEST_ADMIN_KEY });
@@ -109,54 +104,35 @@ describe('the queues and dead-letter admin routes', () => {
 describe('the dashboard stream', () => {
   it("sends the caller's payment spans only, queue figures and faults to an admin", async () => {
     const other = test.system.keys.issue('api');
-    const controller = new AbortController();
-    const response = await fetch(
+    const stream = await openEventStream(
       `${test.url}/v1/dashboard/stream?key=${encodeURIComponent('sk_test_first_account_key_0001')}&admin_key=${TEST_ADMIN_KEY}`,
-      { signal: controller.signal },
     );
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toContain('text/event-stream');
-    const events: { event: string; data: any }[] = [];
-    const reading = (async () => {
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end = buffer.indexOf('\n\n');
-        while (end !== -1) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(frame)?.[1];
-          const data = /^data: (.*)$/m.exec(frame)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) });
-          end = buffer.indexOf('\n\n');
-        }
-      }
-    })().catch(() => undefined);
+    expect(stream.response.status).toBe(200);
+    expect(stream.response.headers.get('content-type')).toContain('text/event-stream');
+    const events = () => jsonEvents(stream);
     try {
       const theirs = await pay(other.secret);
       const mine = await pay();
       await waitFor('the email attempt of my payment', () =>
-        events.some(
+        events().some(
           (e) =>
             e.event === 'span' &&
             e.data.payment_id === mine &&
             e.data.span.attributes['messaging.consumer.group.name'] === 'email',
         ),
       );
-      const spans = events.filter((e) => e.event === 'span');
+      const spans = events().filter((e) => e.event === 'span');
       expect(spans.every((e) => e.data.payment_id === mine)).toBe(true);
       expect(spans.some((e) => e.data.payment_id === theirs)).toBe(false);
       // The request, the gateway call, the commit and the publish, not only the consumers.
       const names = spans.map((e) => e.data.span.name);
       expect(names).toEqual(expect.arrayContaining(['POST /v1/payments', 'create payment.succeeded']));
-      expect(events.some((e) => e.event === 'queues' && e.data.some((q: any) => q.group === 'email'))).toBe(true);
-      expect(events.find((e) => e.event === 'faults')?.data).toContainEqual(
+      expect(events().some((e) => e.event === 'queues' && e.data.some((q: any) => q.group === 'email'))).toBe(true);
+      expect(events().find((e) => e.event === 'faults')?.data).toContainEqual(
         expect.objectContaining({ service: 'email', down: false }),
       );
     } finally {
-      controller.abort();
-      await reading;
+      await stream.disconnect();
     }
     const refused = await fetch(
       `${test.url}/v1/dashboard/stream?key=sk_test_first_account_key_0001&admin_key=${other.secret}`,

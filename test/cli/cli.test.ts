@@ -12,10 +12,23 @@ const run = promisify(execFile);
 const cli = (args: string[], env: Record<string, string> = {}) =>
   run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     env: { ...process.env, ...env },
-    timeout: 60_000,
+    // A hang detector: a CLI run takes a second or two, tens of seconds on two cores under load.
+    timeout: 240_000,
   });
 
-describe('the syncopate CLI', () => {
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+// Each test starts node processes: seconds on a quiet machine, a minute or more on a busy one.
+describe('the syncopate CLI', { timeout: 300_000 }, () => {
   let t: TestSystem;
   beforeAll(async () => {
     t = await startTestSystem({ modules: [gatewayModule, paymentsModule] });
@@ -33,7 +46,7 @@ describe('the syncopate CLI', () => {
     const { bin } = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: { syncopate: string } };
     // The built CLI (npm install builds it), not the sources the other tests run.
     const env = { ...process.env, NODE_OPTIONS: '' };
-    const { stdout } = await run(process.execPath, [bin.syncopate, '--help'], { timeout: 60_000, env });
+    const { stdout } = await run(process.execPath, [bin.syncopate, '--help'], { timeout: 240_000, env });
     expect(stdout).toContain('Usage: syncopate');
   });
 
@@ -78,7 +91,7 @@ describe('the syncopate CLI', () => {
     });
   });
 
-  it('starts a cluster with the keys set in the environment, and stops it on Ctrl-C', async () => {
+  it('starts a cluster with the keys set in the environment, and stops it and its service processes on Ctrl-C', async () => {
     const apiKey = 'sk_test_cluster_key_from_env_0001';
     const child = spawn(
       process.execPath,
@@ -104,6 +117,7 @@ describe('the syncopate CLI', () => {
       },
     );
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    let services: { name: string; pid: number }[] = [];
     // Whatever fails below, the launcher is told to stop, so it takes its service processes with it.
     const stop = async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
@@ -122,9 +136,19 @@ describe('the syncopate CLI', () => {
       const url = /payments API at (http:\/\/[\d.:]+)/.exec(stdout)?.[1];
       const answer = await fetch(`${url}/v1/payments?limit=1`, { headers: { authorization: `Bearer ${apiKey}` } });
       expect(answer.status).toBe(200);
+      // gateway, payments and one email process, each listed with its pid.
+      services = [...stdout.matchAll(/^ {2}(\S+#\d+) +pid (\d+) /gm)].map(([, name, pid]) => ({
+        name: name as string,
+        pid: Number(pid),
+      }));
+      expect(services.map((s) => s.name)).toEqual(['gateway#1', 'payments#1', 'email#1']);
+      expect(services.filter((s) => alive(s.pid))).toHaveLength(3);
       expect(await stop()).toBe(0);
+      // The launcher exits only once its service processes have: none is left behind.
+      expect(services.filter((s) => alive(s.pid)).map((s) => s.name)).toEqual([]);
     } finally {
       await stop();
+      for (const { pid } of services) if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
-  }, 60_000);
+  });
 });

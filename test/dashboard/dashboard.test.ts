@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_MODULES } from '../../src/app/modules.js';
-import type { ServiceModule } from '../../src/platform/service.js';
-import { createEmailService, emailModule } from '../../src/services/email/index.js';
 import { sampleReport } from '../lab/fixture.js';
+import { runningInCi } from '../support/availability.js';
+import { modulesWithEmail } from '../support/quick-email.js';
 import { startTestSystem, TEST_ADMIN_KEY, TEST_API_KEY, type TestSystem } from '../support/system.js';
 
 /** Debian's chromium (`.ci/run` installs it); CHROMIUM_PATH points elsewhere. */
@@ -17,16 +16,12 @@ const WAIT_MS = 20_000;
 
 const haveBrowser = existsSync(CHROMIUM);
 if (!haveBrowser) {
-  if (process.env.CI === 'true') throw new Error(`no browser at ${CHROMIUM}, and CI=true requires the browser tests`);
+  if (runningInCi()) throw new Error(`no browser at ${CHROMIUM}, and CI requires the browser tests`);
   console.warn(`skipping the dashboard browser tests: no browser at ${CHROMIUM} (apt-get install chromium)`);
 }
 
 /** Email gives up after three quick attempts, so a dead letter comes within a second. */
-const quickEmail: ServiceModule = {
-  ...emailModule,
-  create: (context) => createEmailService(context, { maxAttempts: 3, backoff: { initialDelayMs: 20, maxDelayMs: 50 } }),
-};
-const modules = ALL_MODULES.map((module) => (module.name === 'email' ? quickEmail : module));
+const modules = modulesWithEmail();
 
 describe.skipIf(!haveBrowser)('the dashboard, in a real browser against the running system', () => {
   let system: TestSystem;

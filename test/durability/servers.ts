@@ -27,7 +27,7 @@ import { connect as connectNats } from '@nats-io/transport-node';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { serverAnswers } from '../support/availability.js';
+import { runningInCi, serverAnswers } from '../support/availability.js';
 import { waitFor } from '../support/wait.js';
 
 export interface OwnServer {
@@ -42,12 +42,10 @@ export interface OwnServer {
   dispose(): Promise<void>;
 }
 
-/** Under CI a missing binary fails the run; on a laptop its transport is skipped with a one-line reason. */
-export function isCi(): boolean {
-  return process.env.CI === 'true' || process.env.CI === '1';
-}
-
-/** Whether these executables exist; otherwise skips (or, under CI, fails) with the reason. */
+/**
+ * Whether these executables exist; otherwise skips with the reason. In CI (see runningInCi) a missing
+ * binary fails the run instead; on a laptop its transport is skipped with a one-line reason.
+ */
 export function requireBinaries(name: string, paths: readonly string[]): boolean {
   const missing = paths.filter((path) => {
     try {
@@ -59,7 +57,7 @@ export function requireBinaries(name: string, paths: readonly string[]): boolean
   });
   if (missing.length === 0) return true;
   const reason = `${missing.join(', ')} not found`;
-  if (isCi()) throw new Error(`${name}: ${reason}, and CI requires every durability test`);
+  if (runningInCi()) throw new Error(`${name}: ${reason}, and CI requires every durability test`);
   console.warn(`skipping the ${name} durability tests: ${reason}`);
   return false;
 }

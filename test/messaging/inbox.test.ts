@@ -5,7 +5,7 @@ import { Inbox, openTransport } from '@syncopate/messaging';
 import { happened, TestHappened } from '@syncopate/messaging/testing';
 import { SqliteDatabase } from '@syncopate/transport-sqlite';
 import { describe, expect, it } from 'vitest';
-import { delay, waitFor } from '../support/wait.js';
+import { waitFor } from '../support/wait.js';
 import '../../src/app/transports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'syncopate-inbox-'));
@@ -18,10 +18,13 @@ describe('inbox (idempotent consumer)', () => {
     const inbox = await Inbox.open(db);
     const transport = await openTransport(`sqlite:${join(dir, 'queue.db')}`);
     const attempts = new Map<string, number>();
+    const acknowledged = new Set<string>();
     await transport.subscribe({
       group: 'analytics',
       events: [TestHappened],
       backoff: { initialDelayMs: 5, maxDelayMs: 10 },
+      // A settled attempt is the barrier: once both are acknowledged, nothing of them is still to come.
+      hooks: { onSettled: (report) => void (report.outcome.kind === 'ack' && acknowledged.add(report.eventId)) },
       handler: async (message) => {
         const seen = (attempts.get(message.event.id) ?? 0) + 1;
         attempts.set(message.event.id, seen);
@@ -31,8 +34,8 @@ describe('inbox (idempotent consumer)', () => {
       },
     });
     await transport.publish([happened(10), happened(32)]);
-    await waitFor('both redelivered', () => [...attempts.values()].filter((n) => n >= 2).length === 2);
-    await delay(100);
+    await waitFor('both redelivered and acknowledged', () => acknowledged.size === 2);
+    expect([...attempts.values()]).toEqual([2, 2]);
     expect((await db.get<{ sum: number }>('SELECT sum FROM totals'))?.sum).toBe(42);
     await transport.close();
     await db.close();

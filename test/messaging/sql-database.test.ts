@@ -1,17 +1,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, watch } from 'node:fs';
+import { mkdtempSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, type SqlDatabase, type SqlExecutor } from '@syncopate/messaging';
-import { SqliteDatabase } from '@syncopate/transport-sqlite';
+import { openSqlite, SqliteDatabase } from '@syncopate/transport-sqlite';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqlDatabase } from '../../src/platform/open-sql-database.js';
 import { requireServer } from '../support/availability.js';
+import { dropSchemas, POSTGRES_PORT, POSTGRES_TEST_URL } from '../support/postgres.js';
+import { waitFor } from '../support/wait.js';
 
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
-const pgAvailable = await requireServer('PostgreSQL', 5432);
+const pgAvailable = await requireServer('PostgreSQL', POSTGRES_PORT);
 const dir = mkdtempSync(join(tmpdir(), 'syncopate-sql-'));
 // Where SQLite puts the temporary files it needs: read once, at its first open in this process.
 const sqliteTemp = mkdtempSync(join(tmpdir(), 'syncopate-sql-temp-'));
@@ -19,11 +21,7 @@ process.env.SQLITE_TMPDIR = sqliteTemp;
 const schemas: string[] = [];
 
 afterAll(async () => {
-  if (schemas.length === 0) return;
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
+  if (pgAvailable) await dropSchemas(schemas);
 });
 
 const engines: [string, boolean, () => Promise<SqlDatabase>][] = [
@@ -38,10 +36,31 @@ const engines: [string, boolean, () => Promise<SqlDatabase>][] = [
     () => {
       const schema = `t_sql_${randomBytes(4).toString('hex')}`;
       schemas.push(schema);
-      return openSqlDatabase(PG_URL, { schema });
+      return openSqlDatabase(POSTGRES_TEST_URL, { schema });
     },
   ],
 ];
+
+/** Rows read on a new connection of the engine's own driver, not through `db`'s. */
+async function readElsewhere(db: SqlDatabase, sql: string): Promise<unknown[]> {
+  if (db.dialect === 'sqlite') {
+    const other = new Database(db.location, { readonly: true });
+    try {
+      return other.prepare(sql).all();
+    } finally {
+      other.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: POSTGRES_TEST_URL });
+  await client.connect();
+  try {
+    // The schema is the fragment of the location (see PostgresDatabase).
+    await client.query(`SET search_path TO "${new URL(db.location).hash.slice(1)}"`);
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
 
 const MIGRATIONS = [
   `CREATE TABLE items (id TEXT PRIMARY KEY, amount BIGINT NOT NULL, note TEXT);
@@ -142,8 +161,8 @@ second line; and a third');
     const db = await open();
     await migrate(db, 'test', MIGRATIONS);
     await db.transaction(async (tx) => tx.run('INSERT INTO seq (label) VALUES (?)', ['first']));
-    const rows = await db.all<{ n: number; label: string }>('SELECT n, label FROM seq');
-    expect(rows).toEqual([{ n: 1, label: 'first' }]);
+    // Read through a connection of its own (another process's, as far as the engine can tell).
+    expect(await readElsewhere(db, 'SELECT label FROM seq')).toEqual([{ label: 'first' }]);
     await db.close();
   });
 });
@@ -207,13 +226,51 @@ describe('SqlDatabase on sqlite: durability', () => {
 });
 
 describe('SqlDatabase on sqlite: temporary data', () => {
+  /**
+   * What SQLite creates in its temporary directory. Events arrive asynchronously, in order: a
+   * marker file the test writes itself is seen after everything before it.
+   */
+  const watchTemp = () => {
+    const seen: string[] = [];
+    const watcher = watch(sqliteTemp, (_event, name) => seen.push(String(name)));
+    let markers = 0;
+    return {
+      async created(): Promise<string[]> {
+        const marker = `marker-${markers++}`;
+        writeFileSync(join(sqliteTemp, marker), '');
+        await waitFor('the marker file seen', () => seen.includes(marker));
+        return seen.filter((name) => !name.startsWith('marker-'));
+      },
+      close: () => watcher.close(),
+    };
+  };
+  const note = 'n'.repeat(1_000);
+
+  it("spills a savepoint's journal past 64 KiB to a file with SQLite's default temp store (the control)", async () => {
+    const raw = openSqlite(join(dir, `${randomBytes(4).toString('hex')}.db`));
+    raw.pragma('temp_store = DEFAULT');
+    raw.exec('CREATE TABLE items (id TEXT PRIMARY KEY, amount BIGINT NOT NULL, note TEXT)');
+    const temp = watchTemp();
+    try {
+      // As a group commit runs two units: the second changes again the ~40 pages the first wrote.
+      raw.exec('BEGIN IMMEDIATE; SAVEPOINT unit');
+      const insert = raw.prepare('INSERT INTO items (id, amount, note) VALUES (?, ?, ?)');
+      for (let i = 0; i < 150; i++) insert.run(`i${i}`, i, note);
+      raw.exec('RELEASE unit; SAVEPOINT unit');
+      raw.exec('UPDATE items SET note = upper(note)');
+      raw.exec('RELEASE unit; COMMIT');
+      expect((await temp.created()).length).toBeGreaterThan(0);
+    } finally {
+      temp.close();
+      raw.close();
+    }
+  });
+
   it("keeps a group commit's savepoint journals in memory, however many pages a unit changes again", async () => {
     const db = new SqliteDatabase(join(dir, `${randomBytes(4).toString('hex')}.db`));
     await migrate(db, 'test', MIGRATIONS);
-    const created: string[] = [];
-    const watcher = watch(sqliteTemp, (_event, name) => created.push(String(name)));
+    const temp = watchTemp();
     try {
-      const note = 'n'.repeat(1_000);
       // One batch: the second unit changes again the ~40 pages the first one wrote, so its savepoint
       // journals them (160 KB): past 64 KiB, SQLite's default spills such a journal to a file.
       const [, updated] = await Promise.all([
@@ -224,10 +281,9 @@ describe('SqlDatabase on sqlite: temporary data', () => {
         db.transaction((tx) => tx.run('UPDATE items SET note = upper(note)')),
       ]);
       expect(updated.changes).toBe(150);
-      await new Promise((resolve) => setTimeout(resolve, 100)); // file events arrive asynchronously
-      expect(created).toEqual([]);
+      expect(await temp.created()).toEqual([]);
     } finally {
-      watcher.close();
+      temp.close();
       await db.close();
     }
   });
@@ -271,7 +327,7 @@ describe.skipIf(!pgAvailable)('migrations on postgres, from processes starting t
   it('five connections migrating one fresh schema at once: each migration applied once, no collision', async () => {
     const schema = `t_sql_race_${randomBytes(4).toString('hex')}`;
     schemas.push(schema);
-    const dbs = await Promise.all(Array.from({ length: 5 }, () => openSqlDatabase(PG_URL, { schema })));
+    const dbs = await Promise.all(Array.from({ length: 5 }, () => openSqlDatabase(POSTGRES_TEST_URL, { schema })));
     try {
       await Promise.all(dbs.map((db) => migrate(db, 'race', MIGRATIONS)));
       const rows = await dbs[0]?.all<{ version: number }>(

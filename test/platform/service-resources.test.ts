@@ -9,11 +9,10 @@ import { SqliteQueueOutbox } from '@syncopate/transport-sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/platform/logger.js';
 import { ServiceResources } from '../../src/platform/service-resources.js';
-import { dropSchemas, requireServer } from '../support/availability.js';
+import { requireServer } from '../support/availability.js';
+import { dropSchemas, POSTGRES_PORT, postgresTestUrl } from '../support/postgres.js';
 import { waitFor } from '../support/wait.js';
 import '../../src/app/transports.js';
-
-const PG = 'postgres://postgres@127.0.0.1:5432/test';
 
 describe('service resources on the embedded SQLite transport', () => {
   it("keeps a publishing service's tables in the queue's file: its events are queue rows of its own transactions", async () => {
@@ -69,15 +68,15 @@ describe('service resources on the embedded SQLite transport', () => {
   });
 });
 const prefix = `t_res_${randomBytes(3).toString('hex')}_`;
-const available = await requireServer('PostgreSQL', 5432);
+const available = await requireServer('PostgreSQL', POSTGRES_PORT);
 
 describe.skipIf(!available)('service resources on PostgreSQL', () => {
-  afterAll(() => dropSchemas(PG, prefix));
+  afterAll(() => dropSchemas({ prefix }));
 
   it('writes events as queue rows in the service transaction when the transport shares its database', async () => {
     const config = {
-      DATABASE_URL: `${PG}?schema_prefix=${prefix}`,
-      TRANSPORT_URL: `${PG}?schema=${prefix}queue`,
+      DATABASE_URL: postgresTestUrl(`schema_prefix=${prefix}`),
+      TRANSPORT_URL: postgresTestUrl(`schema=${prefix}queue`),
       dataDir: '/tmp',
     };
     const transport = await openTransport(config.TRANSPORT_URL);
@@ -112,7 +111,11 @@ describe.skipIf(!available)('service resources on PostgreSQL', () => {
   });
 
   it('keeps an outbox table and a relay when the transport is elsewhere', async () => {
-    const config = { DATABASE_URL: `${PG}?schema_prefix=${prefix}other_`, TRANSPORT_URL: 'memory:', dataDir: '/tmp' };
+    const config = {
+      DATABASE_URL: postgresTestUrl(`schema_prefix=${prefix}other_`),
+      TRANSPORT_URL: 'memory:',
+      dataDir: '/tmp',
+    };
     const transport = await openTransport(config.TRANSPORT_URL);
     const resources = new ServiceResources({ config, transport, logger: createLogger({ level: 'silent' }) });
     const db = await resources.database('reports', []);

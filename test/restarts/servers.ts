@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { deleteNamespace, Names } from '@syncopate/transport-rabbitmq';
-import amqp from 'amqplib';
-import { ALL_MODULES } from '../../src/app/modules.js';
-import { dropSchemas, serverAnswers } from '../support/availability.js';
-import { delay, waitFor } from '../support/wait.js';
+import { serverAnswers } from '../support/availability.js';
+import { dropSchemas, POSTGRES_PORT, postgresTestUrl } from '../support/postgres.js';
+import { deleteRabbitMqNamespaces, RABBITMQ_PORT, RABBITMQ_TEST_URL } from '../support/rabbitmq-namespaces.js';
+import { waitFor } from '../support/wait.js';
+import { ALL_GROUPS } from '../system/transports.js';
 
 const run = promisify(execFile);
 
@@ -18,8 +18,10 @@ export interface RestartableServer {
   name: string;
   /** A TRANSPORT_URL on a namespace of its own. */
   transportUrl(): string;
-  /** Stops the server, keeps it down for `downMs`, starts it again and waits until it answers. */
-  restart(downMs: number): Promise<void>;
+  /** Stops the server; resolves once its port no longer answers. */
+  stop(): Promise<void>;
+  /** Starts it again; resolves once it answers. */
+  start(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -34,18 +36,19 @@ async function waitUp(port: number): Promise<void> {
 /** The machine's PostgreSQL, restarted with pg_ctlcluster (the queue tables are on disk). */
 export function postgres(): RestartableServer {
   let n = 0;
+  const version = async () => (await run('ls', ['/etc/postgresql'])).stdout.trim().split('\n')[0] ?? '15';
   return {
     name: 'postgres',
-    transportUrl: () => `postgres://postgres@127.0.0.1:5432/test?schema=t_restart_${process.pid}_${n++}&poll=100`,
-    async restart(downMs) {
-      const version = (await run('ls', ['/etc/postgresql'])).stdout.trim().split('\n')[0] ?? '15';
-      await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'stop', '--', '-m', 'fast']);
-      await waitDown(5432);
-      await delay(downMs);
-      await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']);
-      await waitUp(5432);
+    transportUrl: () => postgresTestUrl(`schema=t_restart_${process.pid}_${n++}&poll=100`),
+    async stop() {
+      await run('pg_ctlcluster', ['--skip-systemctl-redirect', await version(), 'main', 'stop', '--', '-m', 'fast']);
+      await waitDown(POSTGRES_PORT);
     },
-    dispose: () => dropSchemas('postgres://postgres@127.0.0.1:5432/test', `t_restart_${process.pid}_`),
+    async start() {
+      await run('pg_ctlcluster', ['--skip-systemctl-redirect', await version(), 'main', 'start']);
+      await waitUp(POSTGRES_PORT);
+    },
+    dispose: () => dropSchemas({ prefix: `t_restart_${process.pid}_` }),
   };
 }
 
@@ -54,21 +57,20 @@ export function rabbitmq(): RestartableServer {
   let n = 0;
   return {
     name: 'rabbitmq',
-    transportUrl: () => `amqp://guest:guest@127.0.0.1:5672?prefix=restart-${process.pid}-${n++}`,
-    async restart(downMs) {
+    transportUrl: () => `${RABBITMQ_TEST_URL}?prefix=restart-${process.pid}-${n++}`,
+    async stop() {
       await run('rabbitmqctl', ['stop_app']);
-      await waitDown(5672);
-      await delay(downMs);
+      await waitDown(RABBITMQ_PORT);
+    },
+    async start() {
       await run('rabbitmqctl', ['start_app']);
-      await waitUp(5672);
+      await waitUp(RABBITMQ_PORT);
     },
-    async dispose() {
-      const connection = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
-      connection.on('error', () => {});
-      const groups = ALL_MODULES.flatMap((m) => m.groups.map((g) => g.group));
-      for (let i = 0; i < n; i++) await deleteNamespace(connection, new Names(`restart-${process.pid}-${i}`), groups);
-      await connection.close();
-    },
+    dispose: () =>
+      deleteRabbitMqNamespaces(
+        Array.from({ length: n }, (_, i) => `restart-${process.pid}-${i}`),
+        ALL_GROUPS,
+      ),
   };
 }
 
@@ -78,10 +80,11 @@ export function nats(): RestartableServer {
   return {
     name: 'nats',
     transportUrl: () => `nats://127.0.0.1:4222?stream=RESTART-${process.pid}-${n++}`,
-    async restart(downMs) {
+    async stop() {
       await run('pkill', ['-TERM', '-x', 'nats-server']).catch(() => {});
       await waitDown(4222);
-      await delay(downMs);
+    },
+    async start() {
       await run('start-stop-daemon', [
         '--start',
         '--oknodo',
@@ -152,11 +155,8 @@ export async function redisWithAof(): Promise<RestartableServer> {
   return {
     name: 'redis (AOF, appendfsync always)',
     transportUrl: () => `redis://127.0.0.1:${port}?prefix=restart-${n++}`,
-    async restart(downMs) {
-      await stop();
-      await delay(downMs);
-      await start();
-    },
+    stop,
+    start,
     dispose: stop,
   };
 }

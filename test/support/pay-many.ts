@@ -4,7 +4,9 @@ import { paymentBody } from './system.js';
 
 /**
  * Sends `count` real payments, `concurrency` at a time, each to its own customer
- * (`customer-<n>@example.com`); `onSent` sees the running total. Resolves with each one's status.
+ * (`customer-<n>@example.com`); `onSent` sees the running total and each answer's status as it
+ * comes. When `onSent` returns a promise, no payment is sent until it settles (the ones in flight
+ * are answered meanwhile): a test can act between two parts of the load. Resolves with each status.
  */
 export async function payMany(options: {
   url: string;
@@ -12,14 +14,17 @@ export async function payMany(options: {
   count: number;
   concurrency: number;
   keyPrefix?: string;
-  onSent?: (sent: number) => void;
+  onSent?: (sent: number, status: number) => void | Promise<void>;
 }): Promise<number[]> {
   const agent = new Agent({ connections: options.concurrency });
   const statuses: number[] = [];
   let next = 0;
   let sent = 0;
+  let paused: Promise<void> | undefined;
   const worker = async () => {
-    while (next < options.count) {
+    for (;;) {
+      while (paused) await paused;
+      if (next >= options.count) break;
       const n = next++;
       const response = await request(`${options.url}/v1/payments`, {
         method: 'POST',
@@ -33,11 +38,20 @@ export async function payMany(options: {
       });
       await response.body.dump();
       statuses[n] = response.statusCode;
-      options.onSent?.(++sent);
+      const pause = options.onSent?.(++sent, response.statusCode);
+      if (pause) {
+        const settled: Promise<void> = pause.finally(() => {
+          if (paused === settled) paused = undefined;
+        });
+        paused = settled;
+      }
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
-  await agent.close();
+  try {
+    await Promise.all(Array.from({ length: options.concurrency }, worker));
+  } finally {
+    await agent.close();
+  }
   return statuses;
 }
 

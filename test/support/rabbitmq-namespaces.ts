@@ -1,7 +1,9 @@
 import { deleteNamespace, Names } from '@syncopate/transport-rabbitmq';
 import amqp from 'amqplib';
 
-export const BROKER = 'amqp://guest:guest@127.0.0.1:5672';
+/** The shared test broker. */
+export const RABBITMQ_TEST_URL = 'amqp://guest:guest@127.0.0.1:5672';
+export const RABBITMQ_PORT = 5672;
 
 /** Every group name the contract suite and these tests use: queues are deleted by name. */
 const GROUPS = ['g', 'email', 'analytics', 'workers', 'late', 'one', 'two', 'bench'];
@@ -19,16 +21,25 @@ export class TestNamespaces {
   url(query = ''): string {
     const prefix = `syncopate-test-${this.label}-${process.pid}-${this.n++}`;
     this.prefixes.push(prefix);
-    return `${BROKER}?prefix=${prefix}${query}`;
+    return `${RABBITMQ_TEST_URL}?prefix=${prefix}${query}`;
   }
 
-  async cleanup(): Promise<void> {
-    const model = await amqp.connect(BROKER);
-    model.on('error', () => {});
-    try {
-      for (const prefix of this.prefixes.splice(0)) await deleteNamespace(model, new Names(prefix), GROUPS);
-    } finally {
-      await model.close().catch(() => {});
-    }
+  cleanup(): Promise<void> {
+    return deleteRabbitMqNamespaces(this.prefixes.splice(0), GROUPS);
+  }
+}
+
+/**
+ * Deletes the queues and exchanges of the given namespaces (URL prefixes) on the test broker,
+ * for the given groups: only what a test made under its own prefixes, never anyone else's.
+ */
+export async function deleteRabbitMqNamespaces(prefixes: readonly string[], groups: readonly string[]): Promise<void> {
+  if (prefixes.length === 0) return;
+  const model = await amqp.connect(RABBITMQ_TEST_URL);
+  model.on('error', () => {});
+  try {
+    for (const prefix of prefixes) await deleteNamespace(model, new Names(prefix), groups);
+  } finally {
+    await model.close().catch(() => {});
   }
 }

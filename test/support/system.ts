@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Envelope } from '@syncopate/messaging';
+import { expect } from 'vitest';
 import { type RunningSystem, startSystem } from '../../src/app/system.js';
 import { paymentEvents } from '../../src/contracts/payment-events.js';
 import { loadConfig } from '../../src/platform/config.js';
@@ -77,6 +78,9 @@ export async function startTestSystem(options: {
     API_KEY: TEST_API_KEY,
     ADMIN_KEY: TEST_ADMIN_KEY,
     RECONCILE_INTERVAL_MS: '100',
+    // The in-process gateway's answer can take seconds on a machine busy with other suites: a
+    // timeout (202) is for the tests that ask for one (they set a shorter timeout and a hang).
+    GATEWAY_TIMEOUT_MS: '30000',
     ...options.env,
   });
   const audit: Envelope[] = [];
@@ -120,6 +124,24 @@ export async function startTestSystem(options: {
     },
     stop: () => system.stop(2_000),
   };
+}
+
+/**
+ * What concurrent requests with one Idempotency-Key must come to: one made the payment (201), those
+ * that came while it was in flight were refused (409 idempotency_key_in_use), and any that came
+ * after it got its answer again (201, Idempotent-Replayed): one payment, whatever the timing. At
+ * least one must have been refused, or the requests never overlapped and nothing was proved.
+ */
+export function expectOnePaymentAmong(responses: readonly ApiResponse[]): void {
+  const replayed = (r: ApiResponse) => r.headers.get('idempotent-replayed') === 'true';
+  const made = responses.filter((r) => r.status === 201 && !replayed(r));
+  const again = responses.filter((r) => r.status === 201 && replayed(r));
+  const refused = responses.filter((r) => r.status === 409);
+  expect(made).toHaveLength(1);
+  expect(made.length + again.length + refused.length).toBe(responses.length);
+  expect(new Set([...made, ...again].map((r) => r.body.id)).size).toBe(1);
+  expect(refused.length).toBeGreaterThan(0);
+  for (const r of refused) expect(r.body.error.code).toBe('idempotency_key_in_use');
 }
 
 /** A valid payment body; override what a test is about. */

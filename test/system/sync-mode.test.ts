@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_MODULES } from '../../src/app/modules.js';
 import { paymentBody, startTestSystem, type TestSystem } from '../support/system.js';
 
+const SYNC_EFFECT_TIMEOUT_MS = 5_000;
+
 const receipts = (dataDir: string) => {
   const dir = join(dataDir, 'mail');
   return existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.eml')) : [];
@@ -17,7 +19,8 @@ describe('SIDE_EFFECTS=sync: the side effects called over HTTP before the answer
   it('answers only once email, analytics and notifications are done, and fails when one of them fails', async () => {
     system = await startTestSystem({
       modules: ALL_MODULES,
-      env: { SIDE_EFFECTS: 'sync', SYNC_EFFECT_TIMEOUT_MS: '1000' },
+      // A call's timeout no answer reaches on a busy machine; only the latency the test adds passes it.
+      env: { SIDE_EFFECTS: 'sync', SYNC_EFFECT_TIMEOUT_MS: String(SYNC_EFFECT_TIMEOUT_MS) },
     });
     const { api, dataDir } = system;
     const pay = () => api('POST', '/v1/payments', { body: paymentBody(), idempotencyKey: randomUUID() });
@@ -64,7 +67,7 @@ describe('SIDE_EFFECTS=sync: the side effects called over HTTP before the answer
     expect(receipts(dataDir)).toHaveLength(1);
 
     // Down, or slower than the timeout, is the same to the client.
-    await system.setFaults('email', { errorRate: 0, latency: { fixedMs: 1_500 } });
+    await system.setFaults('email', { errorRate: 0, latency: { fixedMs: 12 * SYNC_EFFECT_TIMEOUT_MS } });
     const slow = await pay();
     expect(slow.status).toBe(502);
     expect(slow.body.error.message).toMatch(/email failed/);

@@ -4,26 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ALL_MODULES } from '../../src/app/modules.js';
 import { type RunningSystem, startSystem } from '../../src/app/system.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
-import type { ServiceModule } from '../../src/platform/service.js';
-import { createEmailService, emailModule } from '../../src/services/email/index.js';
+import { sample, scrape } from '../support/metrics.js';
+import { modulesWithEmail } from '../support/quick-email.js';
 import { paymentBody, startTestSystem, TEST_ADMIN_KEY, TEST_API_KEY, type TestSystem } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
 
-const quickEmail: ServiceModule = {
-  ...emailModule,
-  create: (context) => createEmailService(context, { maxAttempts: 3, backoff: { initialDelayMs: 20, maxDelayMs: 50 } }),
-};
-const modules = ALL_MODULES.map((module) => (module.name === 'email' ? quickEmail : module));
-
-/** The value of one series in a Prometheus text exposition; undefined when the series is absent. */
-function sample(exposition: string, series: string): number | undefined {
-  const line = exposition.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
+/** Email gives up after three quick attempts, so a dead letter comes within a second. */
+const modules = modulesWithEmail();
 
 describe('metrics after a known workload', () => {
   let system: TestSystem | undefined;
@@ -38,7 +28,7 @@ describe('metrics after a known workload', () => {
       paymentBody({ card: { number: '4000000000000002', exp_month: 12, exp_year: 2034, cvc: '123' } }),
     );
     expect(declined.status).toBe(402);
-    const metrics = async () => (await fetch(`${system?.url}/metrics`)).text();
+    const metrics = () => scrape(system?.url ?? '');
     await waitFor('six receipts handled and acknowledged', async () => {
       const now = await metrics();
       return (

@@ -118,6 +118,7 @@ export interface FaultRow {
     | null;
   errorRate: number;
   failNext: number;
+  failNextAfterWork: number;
   timeoutRate: number;
   hangMs: number;
   down: boolean;

@@ -3,13 +3,14 @@ import { happened, TestHappened } from '@syncopate/messaging/testing';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
-import { delay, waitFor } from '../../../test/support/wait.js';
+import { dropSchemas, POSTGRES_PORT, POSTGRES_TEST_URL, schemaNamer, urlFor } from '../../../test/support/postgres.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { appendEvents } from '../src/index.js';
 import '../src/register.js';
-import { dropSchemas, POSTGRES_BASE_URL, POSTGRES_PORT, schemaNamer, urlFor } from './postgres-support.js';
 
 const available = await requireServer('PostgreSQL', POSTGRES_PORT);
 const schemas = schemaNamer('append');
+const BEFORE_THE_POLL_MS = 30_000;
 
 describe.skipIf(!available)('postgres: events written in the service’s own transaction (outbox is the queue)', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -29,7 +30,7 @@ describe.skipIf(!available)('postgres: events written in the service’s own tra
       events: [TestHappened],
       handler: ({ event }) => void received.push(event.data.n),
     });
-    const pool = new pg.Pool({ connectionString: POSTGRES_BASE_URL, max: 2 });
+    const pool = new pg.Pool({ connectionString: POSTGRES_TEST_URL, max: 2 });
     cleanup.push(() => pool.end());
     await pool.query(`CREATE TABLE "${schema}".payments (id text PRIMARY KEY)`);
     const inTransaction = async (work: (client: pg.PoolClient) => Promise<void>, outcome: 'COMMIT' | 'ROLLBACK') => {
@@ -59,17 +60,18 @@ describe.skipIf(!available)('postgres: events written in the service’s own tra
     ] as const) {
       await inTransaction(async (client) => {
         await client.query(`INSERT INTO "${schema}".payments (id) VALUES ($1)`, [`pay_${n}`]);
-        await appendEvents(client, [happened(n, { key: `pay_${n}` })], { schema });
+        // One ordering key: had the rolled-back event been written, it would be handled before 3.
+        await appendEvents(client, [happened(n, { key: 'order_1' })], { schema });
       }, outcome);
     }
-    await waitFor('the committed events', () => received.length === 2);
-    await delay(200);
-    expect(received.sort()).toEqual([1, 3]);
+    await waitFor('the last committed event', () => received.includes(3));
+    expect(received).toEqual([1, 3]);
     expect(await payments()).toEqual(['pay_1', 'pay_3']);
   });
 
   it('wakes consumers at commit with its transactional NOTIFY, not at their next poll', async () => {
     const schema = schemas.next();
+    // Polls once a minute (the longest poll there is): what arrives within half of that came by NOTIFY.
     const transport = await openTransport(urlFor(schema, '&poll=60000'));
     cleanup.push(() => transport.close({ deadlineMs: 1_000 }));
     const received: number[] = [];
@@ -79,15 +81,19 @@ describe.skipIf(!available)('postgres: events written in the service’s own tra
       handler: ({ event }) => void received.push(event.data.n),
     });
     // A connection of its own, as a service has: no in-process shortcut reaches the consumer.
-    const client = new pg.Client({ connectionString: POSTGRES_BASE_URL });
+    const client = new pg.Client({ connectionString: POSTGRES_TEST_URL });
     await client.connect();
     cleanup.push(() => client.end());
     await client.query('BEGIN');
-    await appendEvents(client, [happened(1)], { schema });
-    await delay(300);
-    expect(received).toEqual([]); // not visible before the commit
+    await appendEvents(client, [happened(1, { key: 'order_1' })], { schema });
+    // Not visible before the commit: a later event of the same key, committed meanwhile on another
+    // connection, is handled while the first is not (were the first visible, it would come first).
+    await transport.publish(happened(2, { key: 'order_1' }));
+    await waitFor('the later event', () => received.length === 1, BEFORE_THE_POLL_MS);
+    expect(received).toEqual([2]);
     await client.query('COMMIT');
-    await waitFor('the event, long before a 60 s poll', () => received.length === 1, 2_000);
+    await waitFor('the event, by the NOTIFY of its commit', () => received.length === 2, BEFORE_THE_POLL_MS);
+    expect(received).toEqual([2, 1]);
   });
 
   it('rejects a batch with an unroutable event having written none of it, so the transaction can roll back cleanly', async () => {
@@ -96,13 +102,13 @@ describe.skipIf(!available)('postgres: events written in the service’s own tra
     await expect(
       inTransaction(async (client) => {
         await client.query(`INSERT INTO "${schema}".payments (id) VALUES ('pay_1')`);
-        await appendEvents(client, [happened(1), stray], { schema });
+        await appendEvents(client, [happened(1, { key: 'order_1' }), stray], { schema });
       }, 'COMMIT'),
     ).rejects.toBeInstanceOf(UnroutableEventError);
     expect(await payments()).toEqual([]);
-    await inTransaction((client) => appendEvents(client, [happened(3)], { schema }), 'COMMIT');
-    await waitFor('the later event', () => received.length === 1);
-    await delay(100);
+    // One ordering key with the rejected batch's event: had it been written, it would come first.
+    await inTransaction((client) => appendEvents(client, [happened(3, { key: 'order_1' })], { schema }), 'COMMIT');
+    await waitFor('the later event', () => received.includes(3));
     expect(received).toEqual([3]);
   });
 });

@@ -1,8 +1,8 @@
 import { transportContract } from '@syncopate/messaging/testing';
 import { afterAll, afterEach, describe, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
+import { dropSchemas, POSTGRES_PORT, schemaNamer, urlFor } from '../../../test/support/postgres.js';
 import { openDriver } from './driver.js';
-import { dropSchemas, POSTGRES_PORT, schemaNamer, urlFor } from './postgres-support.js';
 
 const available = await requireServer('PostgreSQL', POSTGRES_PORT);
 const schemas = schemaNamer('contract');

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
+import { dropSchemas, POSTGRES_PORT, POSTGRES_TEST_URL, schemaNamer } from '../../../test/support/postgres.js';
 import { PostgresDatabase, UnsafeIntegerError } from '../src/index.js';
-import { dropSchemas, POSTGRES_BASE_URL, POSTGRES_PORT, schemaNamer } from './postgres-support.js';
 
 const available = await requireServer('PostgreSQL', POSTGRES_PORT);
 const schemas = schemaNamer('sqldb');
@@ -11,7 +11,7 @@ describe.skipIf(!available)('PostgresDatabase: numbers', () => {
   afterAll(() => dropSchemas(schemas.created));
 
   it('returns BIGINTs and integer sums as numbers, and fails a value a number would round instead of rounding it', async () => {
-    const db = await PostgresDatabase.open({ url: POSTGRES_BASE_URL, schema: schemas.next() });
+    const db = await PostgresDatabase.open({ url: POSTGRES_TEST_URL, schema: schemas.next() });
     try {
       await db.run('CREATE TABLE amounts (n BIGINT NOT NULL)');
       await db.run('INSERT INTO amounts (n) VALUES (?), (?)', [Number.MAX_SAFE_INTEGER - 1, 1]);
@@ -34,8 +34,8 @@ describe.skipIf(!available)('PostgresDatabase: numbers', () => {
   });
 
   it("leaves pg's global parsers, and so everyone else's pools, as they are", async () => {
-    const db = await PostgresDatabase.open({ url: POSTGRES_BASE_URL, schema: schemas.next() });
-    const client = new pg.Client({ connectionString: POSTGRES_BASE_URL });
+    const db = await PostgresDatabase.open({ url: POSTGRES_TEST_URL, schema: schemas.next() });
+    const client = new pg.Client({ connectionString: POSTGRES_TEST_URL });
     await client.connect();
     try {
       const { rows } = await client.query('SELECT 9007199254740993::bigint AS n, 2.5::numeric AS half');

@@ -3,20 +3,26 @@ import { happened, TestHappened } from '@syncopate/messaging/testing';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
+import { dropSchemas, POSTGRES_PORT, POSTGRES_TEST_URL, schemaNamer, urlFor } from '../../../test/support/postgres.js';
 import { delay, waitFor } from '../../../test/support/wait.js';
 import { migratePostgresQueue, openPostgresDriver } from '../src/index.js';
 import '../src/register.js';
-import { dropSchemas, POSTGRES_BASE_URL, POSTGRES_PORT, schemaNamer, urlFor } from './postgres-support.js';
 
 const available = await requireServer('PostgreSQL', POSTGRES_PORT);
 const schemas = schemaNamer('queue');
 /** Another connection string to the same database: a publisher the consumer's process cannot wake directly. */
 const elsewhere = '&application_name=elsewhere';
+/**
+ * Consumers that are to be woken by NOTIFY poll once a minute (the longest poll there is): an
+ * event that arrives within half of that came by NOTIFY, however busy the machine.
+ */
+const POLL = '&poll=60000';
+const BEFORE_THE_POLL_MS = 30_000;
 
 describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
-  const admin = () => {
-    const client = new pg.Client({ connectionString: POSTGRES_BASE_URL });
+  const admin = (connectionString = POSTGRES_TEST_URL) => {
+    const client = new pg.Client({ connectionString });
     cleanup.push(() => client.end());
     return client.connect().then(() => client);
   };
@@ -42,7 +48,7 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
       ['?poll=fast', /poll must be an integer/],
       ['?notify=sometimes', /notify must be one of commit, after, off/],
     ] as const) {
-      const attempt = openTransport(`${POSTGRES_BASE_URL}${params}`);
+      const attempt = openTransport(`${POSTGRES_TEST_URL}${params}`);
       await expect(attempt).rejects.toBeInstanceOf(InvalidTransportUrlError);
       await expect(attempt).rejects.toThrow(problem);
     }
@@ -50,7 +56,7 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
 
   it('wakes a consumer in another process by NOTIFY, without waiting for its poll', async () => {
     const schema = schemas.next();
-    const consumer = await transport(urlFor(schema, '&poll=60000'));
+    const consumer = await transport(urlFor(schema, POLL));
     const received: number[] = [];
     await consumer.subscribe({
       group: 'g',
@@ -59,16 +65,14 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
     });
     const publisher = await transport(urlFor(schema, elsewhere));
     for (const n of [1, 2, 3]) {
-      const sent = Date.now();
       await publisher.publish(happened(n));
-      await waitFor(`event ${n}`, () => received.length === n, 2_000);
-      expect(Date.now() - sent).toBeLessThan(1_000);
+      await waitFor(`event ${n}, by NOTIFY`, () => received.length === n, BEFORE_THE_POLL_MS);
     }
   });
 
   it('keeps waking consumers after its LISTEN connection is cut: it reconnects on its own', async () => {
     const schema = schemas.next();
-    const consumer = await transport(urlFor(schema, '&poll=60000'));
+    const consumer = await transport(urlFor(schema, POLL));
     const received: number[] = [];
     await consumer.subscribe({
       group: 'g',
@@ -86,9 +90,9 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
     const [before] = (await listeners()).rows;
     expect(before).toBeDefined();
     await db.query('SELECT pg_terminate_backend($1)', [before?.pid]);
-    await waitFor('a new listener', async () => (await listeners()).rows.some((row) => row.pid !== before?.pid), 5_000);
+    await waitFor('a new listener', async () => (await listeners()).rows.some((row) => row.pid !== before?.pid));
     await publisher.publish(happened(1));
-    await waitFor('the event, by NOTIFY to the new listener', () => received.length === 1, 2_000);
+    await waitFor('the event, by NOTIFY to the new listener', () => received.length === 1, BEFORE_THE_POLL_MS);
   });
 
   it('never hands out a key’s later event while another consumer holds an earlier one', async () => {
@@ -132,10 +136,10 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
     await d.publish([happened(1)]);
     const first = await d.openQueue({ group: 'g', eventTypes: [TestHappened.type], leaseMs: 100 });
     const second = await d.openQueue({ group: 'g', eventTypes: [TestHappened.type], leaseMs: 10_000 });
-    const [stale] = await first.claim(10, AbortSignal.timeout(2_000));
+    const [stale] = await first.claim(10, AbortSignal.timeout(30_000));
     expect(stale?.attempt).toBe(1);
     await delay(150);
-    const [fresh] = await second.claim(10, AbortSignal.timeout(2_000));
+    const [fresh] = await second.claim(10, AbortSignal.timeout(30_000));
     expect(fresh?.attempt).toBe(2);
     await first.ack([stale as NonNullable<typeof stale>]);
     await first.deadLetter(stale as NonNullable<typeof stale>, 'too late');
@@ -149,8 +153,18 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
   });
 
   it('deletes acknowledged rows, and after a VACUUM the next load reuses the space instead of growing the table', async () => {
-    const schema = schemas.next();
-    const consumer = await transport(urlFor(schema));
+    // A database of its own: VACUUM keeps the dead rows any open snapshot in the same database may
+    // still see, and other suites (here and in other processes) hold transactions open in the test one.
+    const database = `t_vacuum_${process.pid}`;
+    const db = await admin();
+    await db.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await db.query(`CREATE DATABASE "${database}"`);
+    cleanup.push(() => db.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+    const own = new URL(POSTGRES_TEST_URL);
+    own.pathname = `/${database}`;
+    const schema = 'queue';
+    const inOwn = await admin(own.toString());
+    const consumer = await transport(`${own}${own.search ? '&' : '?'}schema=${schema}`);
     let handled = 0;
     await consumer.subscribe({
       group: 'g',
@@ -160,13 +174,12 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
         handled += 1;
       },
     });
-    const db = await admin();
-    const size = async () => {
-      await db.query(`VACUUM "${schema}".deliveries`);
-      const { rows } = await db.query<{ bytes: string; live: number }>(
-        `SELECT pg_table_size('"${schema}".deliveries') AS bytes, (SELECT count(*)::int FROM "${schema}".deliveries) AS live`,
-      );
-      return { bytes: Number(rows[0]?.bytes), live: rows[0]?.live };
+    const live = async () =>
+      (await inOwn.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".deliveries`)).rows[0]?.n;
+    const vacuumedSize = async () => {
+      await inOwn.query(`VACUUM "${schema}".deliveries`);
+      const { rows } = await inOwn.query<{ bytes: string }>(`SELECT pg_table_size('"${schema}".deliveries') AS bytes`);
+      return Number(rows[0]?.bytes);
     };
     const load = async () => {
       const target = handled + 2_000;
@@ -174,16 +187,15 @@ describe.skipIf(!available)('postgres: queue behaviour specific to PostgreSQL', 
         await consumer.publish(Array.from({ length: 100 }, (_, n) => happened(i + n)));
       }
       await waitFor('the load handled', () => handled >= target, 30_000);
-      await delay(100); // the last acks
+      // Handled rows are deleted by their ack, which follows the handler: every row goes.
+      await waitFor('every acknowledged row deleted', async () => (await live()) === 0);
     };
     await load();
-    const afterFirst = await size();
+    const afterFirst = await vacuumedSize();
     await load();
     await load();
-    const afterThird = await size();
-    expect(afterFirst.live).toBe(0);
-    expect(afterThird.live).toBe(0);
-    expect(afterThird.bytes).toBeLessThanOrEqual(afterFirst.bytes * 1.2);
+    const afterThird = await vacuumedSize();
+    expect(afterThird).toBeLessThanOrEqual(afterFirst * 1.2);
   });
 
   it('replaces the same-key index of an older schema with one led by the key', async () => {

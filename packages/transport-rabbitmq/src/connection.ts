@@ -77,11 +77,19 @@ export class ReconnectingConnection {
     await model?.close().catch(() => {});
   }
 
-  /** Cuts the TCP connection without a close handshake, as a network failure or a broker crash would. */
-  destroySocketForTest(): void {
-    const stream = (this.model?.connection as { stream?: { destroy(error: Error): void } } | undefined)?.stream;
+  /**
+   * Cuts the TCP connection without a close handshake, as a network failure or a broker crash would.
+   * Resolves once the cut is noticed: from then on, callers wait for the next connection.
+   */
+  destroySocketForTest(): Promise<void> {
+    const model = this.model;
+    if (!model) return Promise.resolve();
+    // Registered after adopt()'s own listener, so it runs once the connection is forgotten.
+    const noticed = new Promise<void>((resolve) => model.once('close', () => resolve()));
+    const stream = (model.connection as { stream?: { destroy(error: Error): void } } | undefined)?.stream;
     // With an error, as a reset connection reports itself; amqplib listens for 'error' and 'end'.
     stream?.destroy(Object.assign(new Error('connection cut for a test'), { code: 'ECONNRESET' }));
+    return noticed;
   }
 
   private async dial(): Promise<ChannelModel> {

@@ -163,9 +163,9 @@ export class RabbitMqDriver implements TransportDriver {
     }
   }
 
-  /** For tests of recovery: cuts the TCP connection the way a network failure would. */
-  dropConnectionForTest(): void {
-    this.connection.destroySocketForTest();
+  /** For tests of recovery: cuts the TCP connection the way a network failure would; resolves once noticed. */
+  dropConnectionForTest(): Promise<void> {
+    return this.connection.destroySocketForTest();
   }
 
   async close(): Promise<void> {

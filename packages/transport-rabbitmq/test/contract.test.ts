@@ -1,10 +1,10 @@
 import { transportContract } from '@syncopate/messaging/testing';
 import { afterAll, afterEach, describe, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
-import { TestNamespaces } from '../../../test/support/rabbitmq-namespaces.js';
+import { RABBITMQ_PORT, TestNamespaces } from '../../../test/support/rabbitmq-namespaces.js';
 import { openDriver } from './driver.js';
 
-const available = await requireServer('RabbitMQ', 5672);
+const available = await requireServer('RabbitMQ', RABBITMQ_PORT);
 const namespaces = new TestNamespaces('contract');
 
 if (available) {

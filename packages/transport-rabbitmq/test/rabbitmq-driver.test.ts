@@ -14,14 +14,18 @@ import {
   UnroutableEventError,
 } from '@syncopate/messaging';
 import { happened, TestHappened } from '@syncopate/messaging/testing';
+import amqp from 'amqplib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
-import { TestNamespaces } from '../../../test/support/rabbitmq-namespaces.js';
-import { delay, waitFor } from '../../../test/support/wait.js';
+import { RABBITMQ_PORT, RABBITMQ_TEST_URL, TestNamespaces } from '../../../test/support/rabbitmq-namespaces.js';
+import { waitFor } from '../../../test/support/wait.js';
+import type { RabbitMqGroupQueue } from '../src/group-queue.js';
+import { Names } from '../src/names.js';
 import { parseRabbitMqUrl } from '../src/options.js';
 import { openRabbitMqDriver, type RabbitMqDriver } from '../src/rabbitmq-driver.js';
+import { RETRY_TIERS_MS } from '../src/retry-tiers.js';
 
-const available = await requireServer('RabbitMQ', 5672);
+const available = await requireServer('RabbitMQ', RABBITMQ_PORT);
 const namespaces = new TestNamespaces('driver');
 
 describe('rabbitmq URL', () => {
@@ -48,7 +52,7 @@ describe.skipIf(!available)('rabbitmq driver', () => {
     drivers.push(opened);
     return opened;
   };
-  const claimOne = async (queue: GroupQueue, timeoutMs = 10_000): Promise<Delivery> => {
+  const claimOne = async (queue: GroupQueue, timeoutMs = 30_000): Promise<Delivery> => {
     const [delivery] = await queue.claim(1, AbortSignal.timeout(timeoutMs));
     if (!delivery) throw new Error('nothing claimed');
     return delivery;
@@ -60,25 +64,52 @@ describe.skipIf(!available)('rabbitmq driver', () => {
   });
   afterAll(() => namespaces.cleanup());
 
+  /** Whether each queue exists on the broker (a passive declare), without declaring any. */
+  const existingQueues = async (names: readonly string[]): Promise<boolean[]> => {
+    const model = await amqp.connect(RABBITMQ_TEST_URL);
+    model.on('error', () => {});
+    try {
+      const found: boolean[] = [];
+      for (const name of names) {
+        // A passive declare of a missing queue closes its channel: one channel per question.
+        const channel = await model.createChannel();
+        channel.on('error', () => {});
+        found.push(
+          await channel.checkQueue(name).then(
+            () => true,
+            () => false,
+          ),
+        );
+        await channel.close().catch(() => {});
+      }
+      return found;
+    } finally {
+      await model.close().catch(() => {});
+    }
+  };
+
   it('resumes publishing and consuming after its connection drops, and redelivers what was in flight', async () => {
     const d = await driver();
     const transport = createTransport(d);
     transports.push(transport);
     const seen: string[] = [];
-    let holdFirst = true;
+    let releaseFirst = () => {};
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
     await transport.subscribe({
       group: 'g',
       events: [TestHappened],
       handler: async ({ event, attempt }) => {
         seen.push(`${event.data.n}#${attempt}`);
-        if (event.data.n === 1 && holdFirst) await delay(300); // in flight when the connection drops
+        // In flight when the connection drops: its ack has no channel left to go on.
+        if (event.data.n === 1 && attempt === 1) await firstHeld;
       },
     });
     await transport.publish(happened(1));
     await waitFor('the first delivery', () => seen.length === 1);
-    holdFirst = false;
-    d.dropConnectionForTest();
-    await delay(50); // amqplib notices the reset on the next tick
+    await d.dropConnectionForTest();
+    releaseFirst();
     // A publish while the connection is down waits for it to come back, then succeeds.
     await transport.publish(happened(2));
     await waitFor('the redelivery and the new event', () => seen.length === 3);
@@ -92,7 +123,7 @@ describe.skipIf(!available)('rabbitmq driver', () => {
     const queue = await d.openQueue({ group: 'g', eventTypes: [TestHappened.type], leaseMs: 1_000 });
     const first = await claimOne(queue);
     expect(first.attempt).toBe(1);
-    d.dropConnectionForTest();
+    await d.dropConnectionForTest();
     await queue.ack([first]); // its channel is gone: a no-op, not an error
     const again = await claimOne(queue);
     expect(again.eventId).toBe(first.eventId);
@@ -106,25 +137,31 @@ describe.skipIf(!available)('rabbitmq driver', () => {
     await d.declareGroup('g', [TestHappened.type]);
     await d.publish([happened(0)]); // the routing check is done: the batch goes straight out
     const publishing = d.publish(Array.from({ length: 2_000 }, (_, n) => happened(n)));
-    setImmediate(() => d.dropConnectionForTest());
+    setImmediate(() => void d.dropConnectionForTest());
     await expect(publishing).rejects.toThrow();
     // And the driver carries on once it is back.
     await d.publish([happened(1)]);
   });
 
   it('a delay longer than one tier takes several, and counts as one attempt', async () => {
-    const d = await driver();
+    const url = namespaces.url();
+    const d = await driver(url);
     await d.declareGroup('g', [TestHappened.type]);
     await d.publish([happened(1)]);
     const queue = await d.openQueue({ group: 'g', eventTypes: [TestHappened.type], leaseMs: 1_000 });
     const first = await claimOne(queue);
     const retriedAt = Date.now();
-    // 700 ms: 512 + 128 + 32 ms tiers, then due within 70 ms (10%).
+    // 700 ms: the 512 ms tier first (the largest that does not overshoot), then the rest in smaller
+    // ones, until due within 70 ms (10%). Back from the first tier alone it would come at ~512 ms.
     await queue.retry(first, 700, { error: 'boom', attempt: 1 });
     const again = await claimOne(queue);
-    const waited = Date.now() - retriedAt;
-    expect(waited).toBeGreaterThanOrEqual(630);
-    expect(waited).toBeLessThan(2_000);
+    // A lower bound (the delay was kept), which no load can break; how late it came is not asserted.
+    expect(Date.now() - retriedAt).toBeGreaterThanOrEqual(630);
+    const prefix = new URL(url).searchParams.get('prefix') as string;
+    const tiers = await existingQueues(RETRY_TIERS_MS.map((tier) => new Names(prefix).retryTier('g', tier)));
+    expect(tiers[RETRY_TIERS_MS.indexOf(512)]).toBe(true);
+    // No tier longer than the delay was used.
+    expect(RETRY_TIERS_MS.filter((tier, i) => tiers[i] && tier > 700)).toEqual([]);
     expect(again.attempt).toBe(2);
     expect(again.firstAttemptAt.getTime()).toBe(first.firstAttemptAt.getTime());
     await queue.ack([again]);
@@ -171,13 +208,14 @@ describe.skipIf(!available)('rabbitmq driver', () => {
     await d.declareGroup('g', [TestHappened.type]);
     await d.publish([happened(1), happened(2), happened(3)]);
     const queue = await d.openQueue({ group: 'g', eventTypes: [TestHappened.type], leaseMs: 1_000 });
-    const [claimed] = await queue.claim(1, AbortSignal.timeout(5_000)); // prefetch 1: one arrives
+    const [claimed] = await queue.claim(1, AbortSignal.timeout(30_000)); // prefetch 1: one arrives
     expect(claimed).toBeDefined();
     await queue.ack(claimed ? [claimed] : []);
-    await delay(50);
+    // With the first one acknowledged, the broker pushes the next: it arrives, and is never claimed.
+    await waitFor('the next message pushed to this consumer', () => (queue as RabbitMqGroupQueue).inFlight() === 1);
     await queue.close();
     const next = await d.openQueue({ group: 'g', eventTypes: [TestHappened.type], leaseMs: 1_000 });
-    const rest = await next.claim(2, AbortSignal.timeout(5_000)); // prefetch 2 from now on
+    const rest = await next.claim(2, AbortSignal.timeout(30_000)); // prefetch 2 from now on
     if (rest.length < 2) rest.push(await claimOne(next));
     expect(rest.map((r) => r.attempt)).toEqual([1, 1]);
     await next.ack(rest);

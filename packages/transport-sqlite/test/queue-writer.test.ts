@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Envelope, openTransport, type Transport } from '@syncopate/messaging';
 import { happened, TestHappened } from '@syncopate/messaging/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { delay, waitFor } from '../../../test/support/wait.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { openSqlite } from '../src/open-sqlite.js';
 import { SqliteQueueWriter } from '../src/queue-writer.js';
 import '../src/register.js';
@@ -31,17 +31,18 @@ describe('outbox in the transport database (no relay hop)', () => {
     cleanups.push(() => void db.close());
     db.exec('CREATE TABLE payments (id TEXT PRIMARY KEY)');
     const outbox = new SqliteQueueWriter(db);
-    const pay = (id: string, fail: boolean) =>
+    // One ordering key: had the rolled-back event been written, it would be handled first.
+    const pay = (id: string, event: Envelope, fail: boolean) =>
       db.transaction(() => {
         db.prepare('INSERT INTO payments (id) VALUES (?)').run(id);
-        outbox.append([happened(id.length, { key: id })]);
+        outbox.append([event]);
         if (fail) throw new Error('abort');
       })();
-    expect(() => pay('pay_rolled_back', true)).toThrow('abort');
-    pay('pay_ok', false);
-    await waitFor('the committed event', () => received.length === 1);
-    await delay(100);
-    expect(received.map((e) => e.orderingkey)).toEqual(['pay_ok']);
+    const committed = happened(2, { key: 'order_1' });
+    expect(() => pay('pay_rolled_back', happened(1, { key: 'order_1' }), true)).toThrow('abort');
+    pay('pay_ok', committed, false);
+    await waitFor('the committed event', () => received.some((e) => e.id === committed.id));
+    expect(received.map((e) => e.id)).toEqual([committed.id]);
     expect(db.prepare('SELECT id FROM payments').pluck().all()).toEqual(['pay_ok']);
   });
 });

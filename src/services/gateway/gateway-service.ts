@@ -135,8 +135,12 @@ export async function createGateway(context: Pick<ServiceContext, 'config' | 'fa
             created_at: new Date().toISOString(),
           });
           const row = stored.row;
+          if (!stored.created && row.request_hash !== requestHash) throw keyReused();
+          if (faults.takeFailureAfterWork()) {
+            // The charge is stored; the caller is told nothing of it, and must retry with the same key.
+            throw new ApiError(500, 'api_error', 'injected_fault', 'gateway failed after charging (fault injection)');
+          }
           if (!stored.created) {
-            if (row.request_hash !== requestHash) throw keyReused();
             reply.header('idempotent-replayed', 'true');
           } else if (faults.shouldHang()) {
             // The charge is done; only its answer is late, as when a real provider times out.

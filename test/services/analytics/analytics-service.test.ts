@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { createEvent, type Envelope } from '@syncopate/messaging';
+import type { Envelope } from '@syncopate/messaging';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../../src/contracts/payment-events.js';
 import { createHttpServer } from '../../../src/platform/http/server.js';
 import { analyticsModule } from '../../../src/services/analytics/index.js';
+import { paymentFacts, paymentFailed, paymentRefunded, paymentSucceeded } from '../../support/payment-events.js';
 import { createTestContext } from '../../support/service-context.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -50,44 +50,17 @@ interface Summary {
   error?: { type: string; code: string; message: string; param?: string };
 }
 
-let n = 0;
-const source = 'urn:syncopate:payments';
+const facts = (accountId: string, amount: number, currency: string, createdAt: string) =>
+  paymentFacts({ account_id: accountId, amount, currency, created_at: createdAt, description: null });
 
-function facts(accountId: string, amount: number, currency: string, createdAt: string) {
-  return {
-    payment_id: `pay_${++n}`,
-    account_id: accountId,
-    amount,
-    currency,
-    customer_email: 'ada@example.com',
-    description: null,
-    card: { brand: 'visa', last4: '4242' },
-    created_at: createdAt,
-  };
-}
+const succeeded = (accountId: string, amount: number, currency: string, createdAt = '2024-03-10T10:15:30.000Z') =>
+  paymentSucceeded(facts(accountId, amount, currency, createdAt));
 
-const succeeded = (accountId: string, amount: number, currency: string, createdAt = '2024-03-10T10:15:30.000Z') => {
-  const data = facts(accountId, amount, currency, createdAt);
-  return createEvent(PaymentSucceeded, data, { source, orderingKey: data.payment_id });
-};
+const failed = (accountId: string, amount: number, currency: string, createdAt = '2024-03-10T10:15:30.000Z') =>
+  paymentFailed(facts(accountId, amount, currency, createdAt), { code: 'card_declined', message: 'x' });
 
-const failed = (accountId: string, amount: number, currency: string, createdAt = '2024-03-10T10:15:30.000Z') => {
-  const data = {
-    ...facts(accountId, amount, currency, createdAt),
-    failure_code: 'card_declined',
-    failure_message: 'x',
-  };
-  return createEvent(PaymentFailed, data, { source, orderingKey: data.payment_id });
-};
-
-function refunded(payment: ReturnType<typeof succeeded>, amount: number, at = '2024-03-11T08:00:00.000Z') {
-  const data = {
-    ...payment.data,
-    refund: { id: `re_${++n}`, amount, created_at: at },
-    amount_refunded: amount,
-  };
-  return createEvent(PaymentRefunded, data, { source, orderingKey: data.payment_id });
-}
+const refunded = (payment: ReturnType<typeof succeeded>, amount: number, at = '2024-03-11T08:00:00.000Z') =>
+  paymentRefunded(payment.data, { amount, createdAt: at });
 
 const attempted = (summary: Summary) => summary.totals.reduce((sum, t) => sum + t.succeeded_count + t.failed_count, 0);
 

@@ -39,7 +39,6 @@ describe('email service when sending fails', () => {
 
     await waitFor('every receipt failed twice', () => receipts.every((event) => retriesOf(event.id).length >= 2));
     expect(retriesOf(receipts[0]?.id ?? '')[0]?.error).toMatch(/SMTP send failed \(ESOCKET\).*ECONNREFUSED/);
-    expect(smtp.messages).toHaveLength(0);
 
     await smtp.start();
     await waitFor('every later email', () =>

@@ -1,6 +1,4 @@
 import { Writable } from 'node:stream';
-import { createEvent, type EventData, newEventId } from '@syncopate/messaging';
-import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../../src/contracts/payment-events.js';
 import { createLogger } from '../../../src/platform/logger.js';
 import type { Service } from '../../../src/platform/service.js';
 import { createEmailService, type EmailServiceOptionsInput, emailModule } from '../../../src/services/email/index.js';
@@ -50,47 +48,13 @@ export async function startEmailService(
   };
 }
 
-type Payment = EventData<typeof PaymentSucceeded>;
-
-export function payment(overrides: Partial<Payment> = {}): Payment {
-  return {
-    payment_id: `pay_${newEventId().slice(-12)}`,
-    account_id: 'acct_test',
-    amount: 1999,
-    currency: 'usd',
-    customer_email: 'ada@example.com',
-    description: 'Concert ticket',
-    card: { brand: 'visa', last4: '4242' },
-    created_at: '2026-11-26T10:15:00.000Z',
-    ...overrides,
-  };
-}
-
-const source = 'urn:syncopate:payments';
-
-export function succeeded(data: Payment) {
-  return createEvent(PaymentSucceeded, data, { source, orderingKey: data.payment_id });
-}
-
-export function failed(data: Payment, failure = { code: 'card_declined', message: 'Your card was declined.' }) {
-  return createEvent(
-    PaymentFailed,
-    { ...data, failure_code: failure.code, failure_message: failure.message },
-    { source, orderingKey: data.payment_id },
-  );
-}
-
-export function refunded(data: Payment, refund: { amount: number; total: number }) {
-  return createEvent(
-    PaymentRefunded,
-    {
-      ...data,
-      refund: { id: `re_${newEventId().slice(-12)}`, amount: refund.amount, created_at: '2026-11-27T09:00:00.000Z' },
-      amount_refunded: refund.total,
-    },
-    { source, orderingKey: data.payment_id },
-  );
-}
+// The payment events the email service receives, as the payments service publishes them.
+export {
+  paymentFacts as payment,
+  paymentFailed as failed,
+  paymentRefunded as refunded,
+  paymentSucceeded as succeeded,
+} from '../../support/payment-events.js';
 
 /** The Message-ID the service gives an event's email. */
 export function messageIdOf(event: { id: string }): string {

@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createEvent, type Envelope } from '@syncopate/messaging';
-import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../../src/contracts/payment-events.js';
+import type { Envelope } from '@syncopate/messaging';
 import type { IssuedKey } from '../../../src/platform/auth/api-keys.js';
 import { createHttpServer, type HttpServer } from '../../../src/platform/http/server.js';
 import {
@@ -9,6 +8,7 @@ import {
   type NotificationsService,
   notificationsModule,
 } from '../../../src/services/notifications/index.js';
+import { paymentFacts, paymentFailed, paymentRefunded, paymentSucceeded } from '../../support/payment-events.js';
 import { createTestContext, type TestContext } from '../../support/service-context.js';
 
 export interface Harness {
@@ -86,36 +86,14 @@ export async function startNotifications(options: Partial<NotificationsOptions> 
 }
 
 export function paymentEvent({ type, accountId, paymentId }: PaymentInput): Envelope {
-  const facts = {
-    payment_id: paymentId,
-    account_id: accountId,
-    amount: 1999,
-    currency: 'usd',
-    customer_email: 'customer@example.com',
-    description: 'Order 42',
-    card: { brand: 'visa', last4: '4242' },
-    created_at: new Date().toISOString(),
-  };
-  const options = { source: 'urn:syncopate:payments', orderingKey: paymentId };
+  const facts = paymentFacts({ payment_id: paymentId, account_id: accountId, created_at: new Date().toISOString() });
   switch (type) {
     case 'payment.succeeded':
-      return createEvent(PaymentSucceeded, facts, options);
+      return paymentSucceeded(facts);
     case 'payment.failed':
-      return createEvent(
-        PaymentFailed,
-        { ...facts, failure_code: 'card_declined', failure_message: 'Your card was declined.' },
-        options,
-      );
+      return paymentFailed(facts);
     case 'payment.refunded':
-      return createEvent(
-        PaymentRefunded,
-        {
-          ...facts,
-          refund: { id: 're_1', amount: 500, created_at: new Date().toISOString() },
-          amount_refunded: 500,
-        },
-        options,
-      );
+      return paymentRefunded(facts, { amount: 500, createdAt: new Date().toISOString() });
   }
 }
 

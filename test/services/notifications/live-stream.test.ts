@@ -1,67 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { type EventStream, openEventStream } from '../../support/sse.js';
 import { waitFor } from '../../support/wait.js';
 import { type Harness, startNotifications } from './harness.js';
 
-interface Frame {
-  event?: string;
-  id?: string;
-  data?: string;
-  comment?: string;
-}
-
-interface Stream {
-  response: Response;
-  frames: Frame[];
-  /** Set when the server ended the stream. */
-  ended: () => boolean;
-  disconnect(): void;
-}
-
-/** Reads an SSE stream with fetch, parsing frames as they come. */
-async function openStream(url: string, init: RequestInit = {}): Promise<Stream> {
-  const abort = new AbortController();
-  const response = await fetch(url, { ...init, signal: abort.signal });
-  const frames: Frame[] = [];
-  let ended = false;
-  if (response.body) {
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    void (async () => {
-      let buffer = '';
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += value;
-          let end = buffer.indexOf('\n\n');
-          while (end >= 0) {
-            frames.push(parseFrame(buffer.slice(0, end)));
-            buffer = buffer.slice(end + 2);
-            end = buffer.indexOf('\n\n');
-          }
-        }
-        ended = true;
-      } catch {
-        // The client's own disconnect.
-      }
-    })();
-  }
-  return { response, frames, ended: () => ended, disconnect: () => abort.abort() };
-}
-
-function parseFrame(text: string): Frame {
-  const frame: Frame = {};
-  for (const line of text.split('\n')) {
-    if (line.startsWith(':')) frame.comment = line.slice(1).trim();
-    else {
-      const colon = line.indexOf(':');
-      const field = line.slice(0, colon) as 'event' | 'id' | 'data';
-      frame[field] = line.slice(colon + 1).replace(/^ /, '');
-    }
-  }
-  return frame;
-}
-
-const events = (stream: Stream) => stream.frames.filter((f) => f.event !== undefined);
+const events = (stream: EventStream) => stream.frames.filter((f) => f.event !== undefined);
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -74,11 +16,11 @@ describe('live event stream (SSE)', () => {
     harness = await startNotifications();
     const alice = harness.merchant();
     const bob = harness.merchant();
-    const aliceStream = await openStream(`${harness.url}/v1/events/stream`, {
+    const aliceStream = await openEventStream(`${harness.url}/v1/events/stream`, {
       headers: { authorization: `Bearer ${alice.secret}` },
     });
     // EventSource cannot send headers: the key comes in the query.
-    const bobStream = await openStream(`${harness.url}/v1/events/stream?key=${encodeURIComponent(bob.secret)}`);
+    const bobStream = await openEventStream(`${harness.url}/v1/events/stream?key=${encodeURIComponent(bob.secret)}`);
     expect(aliceStream.response.status).toBe(200);
     expect(aliceStream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(bobStream.response.status).toBe(200);
@@ -107,33 +49,33 @@ describe('live event stream (SSE)', () => {
       created: Math.floor(Date.parse(a1.time) / 1000),
       data: { object: a1.data },
     });
-    aliceStream.disconnect();
-    bobStream.disconnect();
+    await aliceStream.disconnect();
+    await bobStream.disconnect();
   });
 
   it('sends a keep-alive comment while idle', async () => {
     harness = await startNotifications({ keepAliveMs: 50 });
-    const stream = await openStream(`${harness.url}/v1/events/stream`, {
+    const stream = await openEventStream(`${harness.url}/v1/events/stream`, {
       headers: { authorization: `Bearer ${harness.merchant().secret}` },
     });
     await waitFor('a keep-alive', () => stream.frames.some((f) => f.comment === 'keep-alive'));
-    stream.disconnect();
+    await stream.disconnect();
   });
 
   it('forgets a stream when its client disconnects', async () => {
     harness = await startNotifications();
     const merchant = harness.merchant();
-    const stream = await openStream(`${harness.url}/v1/events/stream`, {
+    const stream = await openEventStream(`${harness.url}/v1/events/stream`, {
       headers: { authorization: `Bearer ${merchant.secret}` },
     });
     expect(harness.service.liveConnections()).toBe(1);
-    stream.disconnect();
+    await stream.disconnect();
     await waitFor('the stream to be forgotten', () => harness?.service.liveConnections() === 0);
   });
 
   it('ends every stream on stop(), so the server can close', async () => {
     harness = await startNotifications();
-    const stream = await openStream(`${harness.url}/v1/events/stream`, {
+    const stream = await openEventStream(`${harness.url}/v1/events/stream`, {
       headers: { authorization: `Bearer ${harness.merchant().secret}` },
     });
     expect(harness.service.liveConnections()).toBe(1);

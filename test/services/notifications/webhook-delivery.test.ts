@@ -163,10 +163,16 @@ describe('webhook delivery', () => {
     expect(strangers.requests).toHaveLength(0);
     expect(await harness.service.deliveriesOf(refunded.id)).toEqual([]);
 
-    // The stranger's endpoint works: it gets the stranger's own events.
-    const own = await harness.publish({ type: 'payment.refunded', accountId: stranger.accountId, paymentId: 'pay_5' });
-    await waitFor("the stranger's event", () => strangers.requests.length >= 1);
-    expect(eventIds(strangers)).toEqual([own.id]);
+    // The stranger's endpoint works: it gets the stranger's own events, of the types the merchant's
+    // endpoints take, and they do not get them.
+    const own = await harness.publish({ type: 'payment.succeeded', accountId: stranger.accountId, paymentId: 'pay_5' });
+    const ownLater = await harness.publish({
+      type: 'payment.failed',
+      accountId: stranger.accountId,
+      paymentId: 'pay_5',
+    });
+    await waitFor("the stranger's events", () => strangers.requests.length >= 2);
+    expect(eventIds(strangers)).toEqual([own.id, ownLater.id]);
     expect(succeededOnly.requests).toHaveLength(1);
     expect(failedOnly.requests).toHaveLength(1);
   });
@@ -190,8 +196,15 @@ describe('webhook delivery', () => {
       accountId: merchant.accountId,
       paymentId: 'pay_6',
     });
-    await waitFor('the kept endpoint', () => kept.requests.length >= 1);
-    expect(eventIds(kept)).toEqual([event.id]);
+    // A later event of the same payment is handled only after the first settled: once it is in,
+    // every request the first could have made has been made.
+    const later = await harness.publish({
+      type: 'payment.refunded',
+      accountId: merchant.accountId,
+      paymentId: 'pay_6',
+    });
+    await waitFor('both at the kept endpoint', () => kept.requests.length >= 2);
+    expect(eventIds(kept)).toEqual([event.id, later.id]);
     expect(dropped.requests).toHaveLength(0);
   });
 

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { createEvent, type Envelope } from '@syncopate/messaging';
 import { openSqlite } from '@syncopate/transport-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../../src/contracts/payment-events.js';
 import { ReportRequested } from '../../../src/contracts/report-events.js';
 import { createHttpServer } from '../../../src/platform/http/server.js';
 import type { Service } from '../../../src/platform/service.js';
 import { createReports, type ReportsOptions, reportsModule } from '../../../src/services/reports/index.js';
+import { paymentFacts, paymentFailed, paymentRefunded, paymentSucceeded } from '../../support/payment-events.js';
 import { createTestContext, type TestContext } from '../../support/service-context.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -81,19 +81,19 @@ async function startReports(options: ReportsOptions = {}) {
 }
 
 let n = 0;
-const source = 'urn:syncopate:payments';
 
+/** Payment ids in publishing order, so the CSV's order by id is the order they were made in. */
 function facts(accountId: string, amount: number, currency: string, createdAt: string, description: string | null) {
-  return {
-    payment_id: `pay_${String(++n).padStart(4, '0')}`,
+  n += 1;
+  return paymentFacts({
+    payment_id: `pay_${String(n).padStart(4, '0')}`,
     account_id: accountId,
     amount,
     currency,
     customer_email: `buyer${n}@example.com`,
     description,
-    card: { brand: 'visa', last4: '4242' },
     created_at: createdAt,
-  };
+  });
 }
 
 function succeeded(
@@ -103,26 +103,15 @@ function succeeded(
   createdAt: string,
   description = null as string | null,
 ) {
-  const data = facts(accountId, amount, currency, createdAt, description);
-  return createEvent(PaymentSucceeded, data, { source, orderingKey: data.payment_id });
+  return paymentSucceeded(facts(accountId, amount, currency, createdAt, description));
 }
 
 function failed(accountId: string, amount: number, currency: string, createdAt: string) {
-  const data = {
-    ...facts(accountId, amount, currency, createdAt, null),
-    failure_code: 'card_declined',
-    failure_message: 'x',
-  };
-  return createEvent(PaymentFailed, data, { source, orderingKey: data.payment_id });
+  return paymentFailed(facts(accountId, amount, currency, createdAt, null), { code: 'card_declined', message: 'x' });
 }
 
 function refunded(payment: ReturnType<typeof succeeded>, amount: number) {
-  const data = {
-    ...payment.data,
-    refund: { id: `re_${++n}`, amount, created_at: '2024-04-15T00:00:00.000Z' },
-    amount_refunded: amount,
-  };
-  return createEvent(PaymentRefunded, data, { source, orderingKey: data.payment_id });
+  return paymentRefunded(payment.data, { amount, createdAt: '2024-04-15T00:00:00.000Z' });
 }
 
 /** Publishes and waits until the read model holds `rows` payments with `refunded` refunded in all. */

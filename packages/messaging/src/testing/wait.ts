@@ -1,11 +1,13 @@
 /**
  * Polls until `check` returns a truthy value or `timeoutMs` passes; the failure names what was
- * awaited. `pauseMs` between checks: raise it where a check is costly (it opens a connection).
+ * awaited. The default is a hang detector sized for a machine busy with other suites, not a bound
+ * any test asserts: what is awaited comes far sooner on a quiet one. `pauseMs` between checks:
+ * raise it where a check is costly (it opens a connection).
  */
 export async function waitFor<T>(
   what: string,
   check: () => T | Promise<T>,
-  timeoutMs = 15_000,
+  timeoutMs = 30_000,
   pauseMs = 10,
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
