@@ -87,6 +87,7 @@ export class LabSystem {
       services: ['email'],
       env: this.env(),
       port: Number(new URL(dead.url).port),
+      ...(dead.internalUrl ? { internalPort: Number(new URL(dead.internalUrl).port) } : {}),
     });
     this.emails.unshift(email);
     await this.admin(email.url, 'email', this.emailFaults);
@@ -144,7 +145,7 @@ export class LabSystem {
         ...this.env(),
         SIDE_EFFECTS: this.options.mode,
         ...(this.options.mode === 'sync' && email
-          ? { SERVICE_URLS: JSON.stringify({ email: email.url }), SYNC_EFFECTS: syncEffects.join(',') }
+          ? { SERVICE_URLS: JSON.stringify({ email: email.internalUrl }), SYNC_EFFECTS: syncEffects.join(',') }
           : {}),
       },
     });
@@ -153,6 +154,10 @@ export class LabSystem {
   private env(): Record<string, string> {
     return {
       DATA_DIR: this.dataDir,
+      // Sync mode's consumers serve their effect endpoints (on their internal listeners) only in sync mode.
+      SIDE_EFFECTS: this.options.mode,
+      // The lab is a load generator with one key: the per-key rate limit must not shape what it measures.
+      RATE_LIMIT_MAX: '1000000',
       API_KEY: this.apiKey,
       ADMIN_KEY: this.adminKey,
       SMTP_URL: this.options.smtpUrl,

@@ -8,6 +8,7 @@ import { openTransport, type Transport } from '../../src/messaging/index.js';
 import { DeliveryJournal } from '../../src/messaging/journal/delivery-journal.js';
 import { openSqlite } from '../../src/messaging/transports/sqlite/database.js';
 import { ApiKeyStore } from '../../src/platform/auth/api-keys.js';
+import { resolveSecrets, SecretStore } from '../../src/platform/auth/secrets.js';
 import { type Config, loadConfig } from '../../src/platform/config.js';
 import { Faults } from '../../src/platform/faults.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -62,6 +63,7 @@ export async function createTestContext(
     config,
     transport: observed,
     keys: new ApiKeyStore(authDb),
+    secrets: resolveSecrets(config, new SecretStore(authDb)),
     logger,
     faults: new Faults(service),
     serviceUrl: (name) =>

@@ -43,7 +43,11 @@ describe.each(databases)(
       smtp = createTestSmtpServer();
       await smtp.start();
       merchant = await startWebhookReceiver();
-      t = await startTestSystem({ modules: ALL_MODULES, env: { SMTP_URL: smtp.url, ...env() } });
+      // The merchant's receiver is on this machine: WEBHOOK_ALLOW_LOCAL's development setting.
+      t = await startTestSystem({
+        modules: ALL_MODULES,
+        env: { SMTP_URL: smtp.url, WEBHOOK_ALLOW_LOCAL: 'true', ...env() },
+      });
       const endpoint = await t.api('POST', '/v1/webhook_endpoints', {
         body: { url: merchant.url, enabled_events: ['payment.succeeded'] },
       });

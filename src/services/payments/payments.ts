@@ -7,9 +7,11 @@ import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.
 import { contextOfSpan } from '../../messaging/tracing.js';
 import type { Principal } from '../../platform/auth/api-keys.js';
 import { ApiError, notFound } from '../../platform/http/api-error.js';
+import { keyReused } from '../../platform/idempotent-requests.js';
 import type { SideEffects } from '../../platform/service.js';
 import {
   type Authorization,
+  GatewayAnswerError,
   type GatewayClient,
   GatewayTimeoutError,
   GatewayUnavailableError,
@@ -281,16 +283,21 @@ export class Payments {
           await store.discard(tx, paymentId);
           await this.keys.release(tx, accountId, idempotencyKey);
         });
+        // What failed inside (an address, a connection error) is for the log, not for the client.
+        this.options.logger.warn({ err: error, paymentId }, 'the gateway is unavailable');
         throw new ApiError(
           503,
           'api_error',
           'gateway_unavailable',
-          `The payment gateway is unavailable: ${error.message}`,
+          `The payment gateway is ${error.breakerOpen ? 'failing, so the circuit breaker is open' : 'unavailable'}: nothing was charged. Retry with the same Idempotency-Key`,
           undefined,
           { 'retry-after': String(error.retryAfterSeconds) },
         );
       }
-      if (error instanceof GatewayTimeoutError) {
+      if (error instanceof GatewayAnswerError) {
+        this.options.logger.error({ err: error, paymentId }, 'the gateway answered outside its contract');
+      }
+      if (error instanceof GatewayTimeoutError || error instanceof GatewayAnswerError) {
         const answer: Answer = { status: 202, body: await this.get(principal, paymentId) };
         await this.db.transaction((tx) =>
           this.keys.complete(tx, accountId, idempotencyKey, answer.status, answer.body),
@@ -386,12 +393,17 @@ export class Payments {
         trace,
       );
     } catch (error) {
-      if (error instanceof GatewayUnavailableError || error instanceof GatewayTimeoutError) {
+      if (
+        error instanceof GatewayUnavailableError ||
+        error instanceof GatewayTimeoutError ||
+        error instanceof GatewayAnswerError
+      ) {
+        this.options.logger.warn({ err: error, paymentId }, 'the gateway could not refund now');
         throw new ApiError(
           503,
           'api_error',
           'gateway_unavailable',
-          `The refund could not be made now: ${error.message}`,
+          'The refund could not be made now: the payment gateway is unavailable. Retry with the same Idempotency-Key',
           undefined,
           { 'retry-after': String(error instanceof GatewayUnavailableError ? error.retryAfterSeconds : 1) },
         );
@@ -501,15 +513,6 @@ async function loadSecret(db: SqlDatabase): Promise<string> {
   if (!row) throw new Error('the request hash secret could not be stored');
   return row.value;
 }
-
-const keyReused = () =>
-  new ApiError(
-    422,
-    'idempotency_error',
-    'idempotency_key_reused',
-    'This Idempotency-Key was already used with a different request body',
-    'Idempotency-Key',
-  );
 
 const keyInUse = () =>
   new ApiError(

@@ -1,4 +1,5 @@
 import type { Context } from '@opentelemetry/api';
+import type { Logger } from 'pino';
 import type { Envelope } from '../../messaging/envelope.js';
 import type { Outbox } from '../../messaging/outbox/outbox.js';
 import type { SqlExecutor } from '../../messaging/sql/sql-database.js';
@@ -29,7 +30,7 @@ export function asyncDispatch(outbox: Outbox): SideEffectDispatch {
   };
 }
 
-export function syncDispatch(caller: SyncEffectCaller): SideEffectDispatch {
+export function syncDispatch(caller: SyncEffectCaller, logger: Logger): SideEffectDispatch {
   return {
     mode: 'sync',
     within: async () => {},
@@ -39,11 +40,13 @@ export function syncDispatch(caller: SyncEffectCaller): SideEffectDispatch {
           await caller.run(event, trace);
         } catch (error) {
           if (!(error instanceof SideEffectFailedError)) throw error;
+          // The client learns which service failed; why (its error text) stays in the log.
+          logger.warn({ err: error, eventId: event.id, subject: event.subject }, 'a sync side effect failed');
           throw new ApiError(
             502,
             'api_error',
             'side_effect_failed',
-            `${event.subject ?? 'The change'} is done, but a side effect called before answering failed: ${error.message}`,
+            `${event.subject ?? 'The change'} is done, but a side effect called before answering failed: ${error.service} failed`,
           );
         }
       }
