@@ -38,6 +38,8 @@ export async function registerOpenApi(app: HttpServer, options: OpenApiOptions):
     openapi: {
       openapi: '3.1.0',
       info: options.info,
+      // Where these operations are served: this server's public listener, whatever its address.
+      servers: [{ url: '/', description: 'The public listener (HOST:PORT)' }],
       tags: options.tags,
       security: [{ [SECURITY.apiKey]: [] }],
       components: {
