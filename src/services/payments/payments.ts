@@ -70,7 +70,7 @@ export class Payments {
     const { accountId } = principal;
     const paymentId = `pay_${newEventId().replaceAll('-', '')}`;
     const gatewayKey = derivedKey('charge', accountId, idempotencyKey);
-    const requestHash = this.requestHash('POST /v1/payments', request);
+    const requestHash = this.requestHash('POST /v1/payments', { ...request, card: keptOfCard(request.card) });
     // The claim need not reach the disk: if a crash loses it, the retried request charges under the
     // same derived gateway key, and the gateway answers with the charge it already made.
     const claim = await this.db.transaction(
@@ -457,10 +457,19 @@ export class Payments {
     };
   }
 
-  /** Keyed, so a stored hash says nothing about the card number in the body. */
+  /**
+   * What tells a retry from another request under the same key. The card enters it only as what is
+   * kept in clear anyway (last 4, expiry): a hash of the full number or the CVC could be brute-forced
+   * back to them by whoever reads the database (its key lives there too). So a retry that changes
+   * only the card's middle digits is answered as the first request was.
+   */
   private requestHash(route: string, body: unknown): string {
     return createHmac('sha256', this.hashSecret).update(route).update('\0').update(JSON.stringify(body)).digest('hex');
   }
+}
+
+function keptOfCard(card: CreatePayment['card']) {
+  return { last4: card.number.slice(-4), exp_month: card.exp_month, exp_year: card.exp_year };
 }
 
 function paymentEvent(row: PaymentRow, trace: Context, refund?: RefundRow): Envelope {
