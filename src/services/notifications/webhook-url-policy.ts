@@ -56,7 +56,8 @@ function literalAddress(hostname: string): string | undefined {
   return ipaddr.isValid(bare) ? bare : undefined;
 }
 
-const isLocalhostName = (hostname: string) => hostname === 'localhost' || hostname.endsWith('.localhost');
+/** `localhost` and its subdomains (RFC 6761), with or without the root's trailing dot. */
+const isLocalhostName = (hostname: string) => /(^|\.)localhost\.?$/.test(hostname);
 
 /** The checks that need no DNS: the scheme, and a hostname that is an address or `localhost`. */
 export function checkUrlShape(url: URL, policy: WebhookUrlPolicy): void {
