@@ -66,14 +66,22 @@ export interface RunningSystem {
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const { config, logger } = options;
+  // Keys and secrets first: a key that must not be used stops the start before anything is open.
+  const authDb = openPlatformStore(config.dataDir);
+  let issuedApiKey: IssuedKey | undefined;
+  let issuedAdminKey: IssuedKey | undefined;
+  const keys = new ApiKeyStore(authDb);
+  try {
+    issuedApiKey = ensureKey(keys, 'api', config.API_KEY);
+    issuedAdminKey = ensureKey(keys, 'admin', config.ADMIN_KEY);
+  } catch (error) {
+    authDb.close();
+    throw error;
+  }
+  const secrets = resolveSecrets(config, new SecretStore(authDb));
   const tracing = installTracing(options.serviceName ?? 'syncopate');
   const metrics = new Metrics();
   const transport = await openTransport(config.TRANSPORT_URL);
-  const authDb = openPlatformStore(config.dataDir);
-  const keys = new ApiKeyStore(authDb);
-  const secrets = resolveSecrets(config, new SecretStore(authDb));
-  const issuedApiKey = ensureKey(keys, 'api', config.API_KEY);
-  const issuedAdminKey = ensureKey(keys, 'admin', config.ADMIN_KEY);
 
   assertRoutable(options.topology);
   for (const module of options.topology) {
