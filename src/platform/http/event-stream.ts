@@ -9,7 +9,10 @@ import { ApiError } from './api-error.js';
 /** Answers 503 when the process is shutting down; otherwise starts the stream. Returns whether it did. */
 export function openEventStream(response: ServerResponse, closing: boolean): boolean {
   if (closing) {
-    response.writeHead(503, { 'content-type': 'text/plain' }).end('shutting down');
+    const refusal = new ApiError(503, 'api_error', 'shutting_down', 'This server is shutting down; reconnect shortly');
+    response
+      .writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' })
+      .end(JSON.stringify(refusal.toBody()));
     return false;
   }
   response.writeHead(200, {
