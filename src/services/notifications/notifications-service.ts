@@ -138,6 +138,8 @@ export async function createNotifications(
           maxAttempts: settings.maxAttempts,
           backoff: settings.backoff,
           concurrency: settings.concurrency,
+          // Room for the endpoints' own timeout (WEBHOOK_TIMEOUT_MS, up to a minute) and the writes around it.
+          handlerTimeoutMs: Math.max(30_000, settings.requestTimeoutMs * 2),
         }),
         // A live view has no use for an event delivered late: a couple of tries, then let it go.
         await context.transport.subscribe({
