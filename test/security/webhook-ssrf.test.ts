@@ -107,11 +107,15 @@ describe('finding 4: server-side request forgery through webhook URLs', () => {
 
       const paid = await t.api('POST', '/v1/payments', { body: paymentBody(), idempotencyKey: randomUUID() });
       expect(paid.status).toBe(201);
-      const webhooks = await waitFor('the webhook attempt to fail', async () => {
-        const effects = await t.api('GET', `/v1/payments/${paid.body.id}/side_effects`);
-        const entry = effects.body.data.find((e: { group: string }) => e.group === 'webhooks');
-        return entry?.last_error ? entry : undefined;
-      });
+      const webhooks = await waitFor(
+        'the webhook attempt to fail',
+        async () => {
+          const effects = await t.api('GET', `/v1/payments/${paid.body.id}/side_effects`);
+          const entry = effects.body.data.find((e: { group: string }) => e.group === 'webhooks');
+          return entry?.last_error ? entry : undefined;
+        },
+        30_000,
+      );
       expect(webhooks.last_error).toMatch(
         new RegExp(`${OWN_NAME} resolves to .*webhooks go only to public internet addresses`),
       );
