@@ -9,7 +9,6 @@ import type { ApiKeyStore } from '../platform/auth/api-keys.js';
 import type { Config } from '../platform/config.js';
 import type { Faults } from '../platform/faults.js';
 import { ApiError } from '../platform/http/api-error.js';
-import { SANDBOXED_DOCUMENT } from '../platform/http/security-headers.js';
 import type { HttpServer } from '../platform/http/server.js';
 import type { Metrics } from '../platform/telemetry/metrics.js';
 import type { RecentTraces } from '../platform/telemetry/recent-traces.js';
@@ -65,7 +64,7 @@ export async function registerDashboard(app: HttpServer, parts: DashboardParts):
     reply.type('application/json').send(await labFile(labDir, 'lab-report.json')),
   );
   // The report is a self-contained page with inline scripts: it runs sandboxed, in an origin of its own.
-  app.get('/v1/dashboard/lab_report.html', { schema: hidden, helmet: SANDBOXED_DOCUMENT }, async (_request, reply) =>
+  app.get('/v1/dashboard/lab_report.html', { schema: hidden, config: { sandboxed: true } }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(await labFile(labDir, 'lab-report.html')),
   );
 

@@ -140,7 +140,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const server = createHttpServer({ logger });
   const closeServer = gracefulClose(server);
   metrics.observeHttp(server);
-  await registerSecurityHeaders(server);
+  registerSecurityHeaders(server);
   await registerRateLimit(server, { keys, max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS });
   // The internal listener serves only what the system's own processes call, never on the public port.
   const internal = services.some((service) => service.internalRoutes) ? createHttpServer({ logger }) : undefined;
