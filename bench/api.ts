@@ -47,7 +47,7 @@ interface ApiResult {
 
 /** Starts a server script with tsx and resolves with its base URL once /healthz answers. */
 async function startServer(args: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@syncopate/source', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

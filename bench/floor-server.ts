@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openSqlite } from '@syncopate/transport-sqlite';
 import Fastify from 'fastify';
 import { Agent, request } from 'undici';
-import { openSqlite } from '../src/messaging/transports/sqlite/database.js';
 
 const upstream = Fastify();
 upstream.post('/v1/charges', async (req) => ({ id: `ch_${randomUUID()}`, status: 'succeeded', request: req.body }));

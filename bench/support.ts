@@ -1,5 +1,5 @@
+import { defineEvent } from '@syncopate/messaging';
 import { z } from 'zod';
-import { defineEvent } from '../src/messaging/index.js';
 
 /** A payment event of about 300 bytes once enveloped, like the ones the payment system publishes. */
 export const BenchPayment = defineEvent({

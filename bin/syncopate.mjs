@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// The CLI is TypeScript, run through tsx (a dependency): register its loader, then start the CLI.
-// Node alone cannot run src/cli/main.ts (Node 20 has no type stripping, and later versions do
-// not map the sources' `.js` imports to their `.ts` files).
-import { register } from 'tsx/esm/api';
+// The CLI as built by `npm install` (or `npm run build`) into dist/.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  console.error('syncopate is not built yet: run `npm run build` (npm install does it) in its folder');
+  process.exit(1);
+}
+await import(main.href);

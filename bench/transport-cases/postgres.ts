@@ -146,7 +146,7 @@ export const cases: CaseFactory = async (options) =>
  * throughput and publish → handler latency per mode and publisher count.
  */
 async function compareNotifyModes(): Promise<void> {
-  const { createEvent, openTransport } = await import('../../src/messaging/index.js');
+  const { createEvent, openTransport } = await import('@syncopate/messaging');
   const { BenchPayment, paymentData, percentile } = await import('../support.js');
   const modes = [
     { notify: 'commit', poll: 1_000 },

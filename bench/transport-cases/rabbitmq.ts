@@ -1,6 +1,5 @@
+import { deleteNamespace, Names } from '@syncopate/transport-rabbitmq';
 import amqp from 'amqplib';
-import { Names } from '../../src/messaging/transports/rabbitmq/names.js';
-import { deleteNamespace } from '../../src/messaging/transports/rabbitmq/topology.js';
 import { serverAnswers } from '../../test/support/availability.js';
 import { BenchPayment } from '../support.js';
 import { benchEventJson, type Case, type CaseFactory, drive, now, targetOf, transportCase } from './support.js';

@@ -1,5 +1,5 @@
+import { deleteRedisNamespace } from '@syncopate/transport-redis';
 import { Redis } from 'ioredis';
-import { deleteRedisNamespace } from '../../src/messaging/transports/redis/namespace.js';
 import { serverAnswers } from '../../test/support/availability.js';
 import {
   benchEventJson,

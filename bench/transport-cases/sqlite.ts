@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { openSqlite } from '../../src/messaging/transports/sqlite/database.js';
+import { openSqlite } from '@syncopate/transport-sqlite';
 import { benchEventJson, type Case, type CaseFactory, drive, now, targetOf, transportCase } from './support.js';
 
 let files = 0;

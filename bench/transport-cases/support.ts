@@ -1,4 +1,5 @@
-import { createEvent, openTransport } from '../../src/messaging/index.js';
+import { createEvent, openTransport } from '@syncopate/messaging';
+import '../../src/app/transports.js';
 import { BenchPayment, type Measurement, paymentData } from '../support.js';
 
 export type Mode = { count: number } | { rate: number; seconds: number };

@@ -1,6 +1,5 @@
+import { type EventType, envelopeSchema } from '@syncopate/messaging';
 import { z } from 'zod';
-import { envelopeSchema } from '../messaging/envelope.js';
-import type { EventType } from '../messaging/index.js';
 import type { ServiceModule } from '../platform/service.js';
 
 /** An AsyncAPI 3.0.0 document, as plain JSON. */

@@ -1,6 +1,5 @@
+import { type DeadLetter, DeadLetterNotFoundError, MAX_DEAD_LETTER_PAGE, type Transport } from '@syncopate/messaging';
 import { z } from 'zod';
-import { DeadLetterNotFoundError } from '../messaging/errors.js';
-import { type DeadLetter, MAX_DEAD_LETTER_PAGE, type Transport } from '../messaging/transport.js';
 import type { ApiKeyStore } from '../platform/auth/api-keys.js';
 import { authenticate } from '../platform/auth/authenticate.js';
 import { notFound } from '../platform/http/api-error.js';

@@ -1,5 +1,5 @@
+import type { Transport } from '@syncopate/messaging';
 import { z } from 'zod';
-import type { Transport } from '../messaging/index.js';
 import type { ApiKeyStore } from '../platform/auth/api-keys.js';
 import { authenticate, principalOf } from '../platform/auth/authenticate.js';
 import { type Faults, faultSettingsSchema } from '../platform/faults.js';

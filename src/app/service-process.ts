@@ -2,7 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+/**
+ * The CLI beside this module, in this module's own form: built JavaScript under `npm start`;
+ * TypeScript through tsx, on the packages' sources, in the tests and `npm run dev`.
+ */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const MAIN = fileURLToPath(new URL(FROM_SOURCE ? '../cli/main.ts' : '../cli/main.js', import.meta.url));
+const LOADER = FROM_SOURCE ? ['--import', 'tsx', '--conditions=@syncopate/source'] : [];
 
 /** Services running in a child process of their own (`syncopate serve …`). */
 export interface ServiceProcess {
@@ -31,7 +37,7 @@ export interface ServiceProcessOptions {
 
 /** Starts `syncopate serve <services…>` and resolves once it is listening. */
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...options.services], {
+  const child = spawn(process.execPath, [...LOADER, MAIN, 'serve', ...options.services], {
     env: {
       ...process.env,
       ...options.env,

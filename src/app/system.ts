@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import { DeliveryJournal, openTransport, type Transport } from '@syncopate/messaging';
 import type { Logger } from 'pino';
-import { openTransport, type Transport } from '../messaging/index.js';
-import { DeliveryJournal } from '../messaging/journal/delivery-journal.js';
 import { ApiKeyStore, type IssuedKey, RevokedKeyError } from '../platform/auth/api-keys.js';
 import { openPlatformStore } from '../platform/auth/platform-store.js';
 import { resolveSecrets, SecretStore, type ServiceSecrets } from '../platform/auth/secrets.js';
@@ -21,6 +20,7 @@ import { installTracing, type Tracing } from '../platform/telemetry/tracing.js';
 import { registerApiDocuments } from './api-documents.js';
 import { registerDashboard } from './dashboard.js';
 import { registerOperationalRoutes } from './operational-routes.js';
+import './transports.js';
 
 export interface SystemOptions {
   config: Config;

@@ -1,5 +1,5 @@
+import { defineEvent } from '@syncopate/messaging';
 import { z } from 'zod';
-import { defineEvent } from '../messaging/index.js';
 
 /**
  * The events the payments service publishes: the published language between payments and its

@@ -1,5 +1,5 @@
+import { defineEvent } from '@syncopate/messaging';
 import { z } from 'zod';
-import { defineEvent } from '../messaging/index.js';
 
 /**
  * The reports service's own events: it asks itself, through the queue, to do the work the

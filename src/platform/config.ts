@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
+import { formatZodError } from '@syncopate/messaging';
 import { z } from 'zod';
-import { formatZodError } from '../messaging/errors.js';
 import { faultSettingsSchema } from './faults.js';
 
 /**

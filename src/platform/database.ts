@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { openSqlDatabase } from '../messaging/sql/open-sql-database.js';
-import { type Migration, migrate, type SqlDatabase } from '../messaging/sql/sql-database.js';
-import type { SqliteOpenOptions } from '../messaging/transports/sqlite/database.js';
+import { type Migration, migrate, type SqlDatabase } from '@syncopate/messaging';
+import type { SqliteOpenOptions } from '@syncopate/transport-sqlite';
 import type { Config } from './config.js';
+import { openSqlDatabase } from './open-sql-database.js';
 
 /**
  * A service's own database: a SQLite file of its own under DATA_DIR, or, with DATABASE_URL, a

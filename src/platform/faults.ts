@@ -1,6 +1,6 @@
+import { sleep } from '@syncopate/messaging';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { z } from 'zod';
-import { sleep } from '../messaging/sleep.js';
 import { ApiError } from './http/api-error.js';
 
 /** Added latency: a fixed delay, or one drawn from a distribution, per request. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { SqlDatabase, SqlExecutor } from '@syncopate/messaging';
 import { z } from 'zod';
-import type { SqlDatabase, SqlExecutor } from '../messaging/sql/sql-database.js';
 import { ApiError } from './http/api-error.js';
 
 /** How long an answer is kept for its key, as the payments API keeps its own. */

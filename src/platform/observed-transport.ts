@@ -1,15 +1,17 @@
 import type {
   CloseOptions,
   DeadLetterQueue,
+  DeliveryJournal,
   Envelope,
   EventType,
   GroupStats,
+  Outbox,
+  SqlDatabase,
   SubscribeOptions,
   Subscription,
   SubscriptionHooks,
   Transport,
-} from '../messaging/index.js';
-import type { DeliveryJournal } from '../messaging/journal/delivery-journal.js';
+} from '@syncopate/messaging';
 
 /**
  * The transport as the composition root hands it to services: every subscription also reports
@@ -56,6 +58,14 @@ export class ObservedTransport implements Transport {
 
   ping(): Promise<void> {
     return this.inner.ping();
+  }
+
+  queueDatabase(): Promise<SqlDatabase | undefined> {
+    return this.inner.queueDatabase();
+  }
+
+  sameDatabaseOutbox(db: SqlDatabase): Promise<Outbox | undefined> {
+    return this.inner.sameDatabaseOutbox(db);
   }
 
   close(options?: CloseOptions): Promise<void> {

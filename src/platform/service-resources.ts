@@ -1,14 +1,14 @@
+import {
+  type Migration,
+  migrate,
+  type Outbox,
+  type OutboxBacklog,
+  OutboxRelay,
+  OutboxTable,
+  type SqlDatabase,
+  type Transport,
+} from '@syncopate/messaging';
 import type { Logger } from 'pino';
-import type { Transport } from '../messaging/index.js';
-import type { Outbox } from '../messaging/outbox/outbox.js';
-import { type OutboxBacklog, OutboxRelay } from '../messaging/outbox/outbox-relay.js';
-import { OutboxTable } from '../messaging/outbox/outbox-table.js';
-import { type Migration, migrate, type SqlDatabase } from '../messaging/sql/sql-database.js';
-import { SqliteDatabase } from '../messaging/sql/sqlite-database.js';
-import { sqliteFileOf } from '../messaging/transports/open-transport.js';
-import { PostgresQueueOutbox } from '../messaging/transports/postgres/queue-outbox.js';
-import { parsePostgresUrl } from '../messaging/transports/postgres/url.js';
-import { SqliteQueueOutbox } from '../messaging/transports/sqlite/queue-outbox.js';
 import type { Config } from './config.js';
 import { openServiceDatabase } from './database.js';
 import type { ServiceDatabaseOptions } from './service.js';
@@ -21,8 +21,8 @@ export class ServiceResources {
   private readonly databases: SqlDatabase[] = [];
   private readonly relays: { service: string; relay: OutboxRelay }[] = [];
   private started = false;
-  /** The transport's own SQLite file, opened for the services that keep their tables beside the queue. */
-  private queueFileDatabase: SqliteDatabase | undefined;
+  /** The transport's own database, where services keep their tables beside the queue; the transport closes it. */
+  private queueDatabase: SqlDatabase | undefined;
 
   constructor(
     private readonly parts: {
@@ -37,15 +37,14 @@ export class ServiceResources {
     migrations: readonly Migration[],
     options?: ServiceDatabaseOptions,
   ): Promise<SqlDatabase> {
-    const queueFile = sqliteFileOf(this.parts.config.TRANSPORT_URL);
-    if (options?.publishesEvents && queueFile && !this.parts.config.DATABASE_URL) {
-      // One SqliteDatabase per file in a process: services beside the queue share it.
-      if (!this.queueFileDatabase) {
-        this.queueFileDatabase = new SqliteDatabase(queueFile);
-        this.databases.push(this.queueFileDatabase);
+    // Where the transport offers its own database (the embedded SQLite file), a service that
+    // publishes events keeps its tables there, so its events are queue rows of its own transactions.
+    if (options?.publishesEvents && !this.parts.config.DATABASE_URL) {
+      this.queueDatabase ??= await this.parts.transport.queueDatabase();
+      if (this.queueDatabase) {
+        await migrate(this.queueDatabase, service, migrations);
+        return this.queueDatabase;
       }
-      await migrate(this.queueFileDatabase, service, migrations);
-      return this.queueFileDatabase;
     }
     const db = await openServiceDatabase(this.parts.config, service, migrations, options);
     this.databases.push(db);
@@ -53,14 +52,13 @@ export class ServiceResources {
   }
 
   /**
-   * Where the service writes the events of its transactions. When its database is the PostgreSQL
-   * database the transport uses, the queue rows themselves (no relay hop); otherwise an outbox
-   * table in its own database, relayed to the transport.
+   * Where the service writes the events of its transactions. When its database is the one the
+   * transport keeps its queue in (the transport decides), the queue rows themselves (no relay
+   * hop); otherwise an outbox table in its own database, relayed to the transport.
    */
   async outbox(service: string, db: SqlDatabase): Promise<Outbox> {
-    const queueSchema = sameDatabaseQueue(db, this.parts.config.TRANSPORT_URL);
-    if (queueSchema) return new PostgresQueueOutbox(queueSchema);
-    if (db === this.queueFileDatabase) return SqliteQueueOutbox.open(db);
+    const direct = await this.parts.transport.sameDatabaseOutbox(db);
+    if (direct) return direct;
     const outbox = await OutboxTable.open(db);
     const relay = new OutboxRelay({
       outbox,
@@ -79,7 +77,8 @@ export class ServiceResources {
 
   /** Resolves when every database answers a query; rejects with the first that does not. */
   async ping(): Promise<void> {
-    await Promise.all(this.databases.map((db) => db.get('SELECT 1 AS ok')));
+    const databases = this.queueDatabase ? [...this.databases, this.queueDatabase] : this.databases;
+    await Promise.all(databases.map((db) => db.get('SELECT 1 AS ok')));
   }
 
   /**
@@ -100,16 +99,4 @@ export class ServiceResources {
     await Promise.all(this.relays.map(({ relay }) => relay.stop()));
     await Promise.all(this.databases.map((db) => db.close()));
   }
-}
-
-/** The transport's queue schema, when the transport is PostgreSQL on the very database `db` is in. */
-function sameDatabaseQueue(db: SqlDatabase, transportUrl: string): string | undefined {
-  if (db.dialect !== 'postgres' || !/^postgres(ql)?:\/\//.test(transportUrl)) return undefined;
-  const transport = new URL(transportUrl);
-  const database = new URL(db.location);
-  const same =
-    transport.hostname === database.hostname &&
-    (transport.port || '5432') === (database.port || '5432') &&
-    transport.pathname === database.pathname;
-  return same ? parsePostgresUrl(transportUrl).schema : undefined;
 }

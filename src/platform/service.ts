@@ -1,9 +1,7 @@
+import type { EventType, Migration, Outbox, SqlDatabase, Transport } from '@syncopate/messaging';
+import type { SqliteOpenOptions } from '@syncopate/transport-sqlite';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { EventType, Transport } from '../messaging/index.js';
-import type { Outbox } from '../messaging/outbox/outbox.js';
-import type { Migration, SqlDatabase } from '../messaging/sql/sql-database.js';
-import type { SqliteOpenOptions } from '../messaging/transports/sqlite/database.js';
 import type { ApiKeyStore } from './auth/api-keys.js';
 import type { ServiceSecrets } from './auth/secrets.js';
 import type { Config } from './config.js';

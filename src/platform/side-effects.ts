@@ -1,4 +1,4 @@
-import type { DeliveryJournal } from '../messaging/journal/delivery-journal.js';
+import type { DeliveryJournal } from '@syncopate/messaging';
 import type { ServiceModule, SideEffect, SideEffects } from './service.js';
 
 /**

@@ -1,11 +1,14 @@
 import type { Context } from '@opentelemetry/api';
+import {
+  checkEventData,
+  type Envelope,
+  type EventType,
+  envelopeSchema,
+  errorMessage,
+  type Handler,
+} from '@syncopate/messaging';
 import pLimit from 'p-limit';
 import { Agent, request } from 'undici';
-import type { Envelope } from '../messaging/envelope.js';
-import { envelopeSchema } from '../messaging/envelope.js';
-import { errorMessage } from '../messaging/errors.js';
-import { checkEventData, type EventType } from '../messaging/event-type.js';
-import type { Handler } from '../messaging/index.js';
 import { requireSharedSecret } from './auth/shared-secret.js';
 import { ApiError, errorBodySchema } from './http/api-error.js';
 import type { HttpServer } from './http/server.js';

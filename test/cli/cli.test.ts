@@ -31,7 +31,9 @@ describe('the syncopate CLI', () => {
 
   it('runs as the package’s `syncopate` command (what npx runs), with plain node', async () => {
     const { bin } = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: { syncopate: string } };
-    const { stdout } = await run(process.execPath, [bin.syncopate, '--help'], { timeout: 60_000 });
+    // The built CLI (npm install builds it), not the sources the other tests run.
+    const env = { ...process.env, NODE_OPTIONS: '' };
+    const { stdout } = await run(process.execPath, [bin.syncopate, '--help'], { timeout: 60_000, env });
     expect(stdout).toContain('Usage: syncopate');
   });
 

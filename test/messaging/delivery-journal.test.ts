@@ -1,11 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeliveryJournal, type Envelope } from '@syncopate/messaging';
+import { happened } from '@syncopate/messaging/testing';
+import { SqliteDatabase } from '@syncopate/transport-sqlite';
 import { describe, expect, it } from 'vitest';
-import type { Envelope } from '../../src/messaging/index.js';
-import { DeliveryJournal } from '../../src/messaging/journal/delivery-journal.js';
-import { SqliteDatabase } from '../../src/messaging/sql/sqlite-database.js';
-import { happened } from '../contract/events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'syncopate-journal-'));
 

@@ -1,12 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Inbox, openTransport } from '@syncopate/messaging';
+import { happened, TestHappened } from '@syncopate/messaging/testing';
+import { SqliteDatabase } from '@syncopate/transport-sqlite';
 import { describe, expect, it } from 'vitest';
-import { Inbox } from '../../src/messaging/inbox/inbox.js';
-import { openTransport } from '../../src/messaging/index.js';
-import { SqliteDatabase } from '../../src/messaging/sql/sqlite-database.js';
-import { happened, TestHappened } from '../contract/events.js';
 import { delay, waitFor } from '../support/wait.js';
+import '../../src/app/transports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'syncopate-inbox-'));
 

@@ -3,11 +3,10 @@
  * `write <db-url> <count>` commits a business row and its events in one transaction, then dies
  * by SIGKILL before any relay runs; `relay <db-url> <transport-url>` runs a relay until killed.
  */
-import { openTransport } from '../../src/messaging/index.js';
-import { OutboxRelay } from '../../src/messaging/outbox/outbox-relay.js';
-import { OutboxTable } from '../../src/messaging/outbox/outbox-table.js';
-import { openSqlDatabase } from '../../src/messaging/sql/open-sql-database.js';
-import { happened } from '../contract/events.js';
+import { OutboxRelay, OutboxTable, openTransport } from '@syncopate/messaging';
+import { happened } from '@syncopate/messaging/testing';
+import { openSqlDatabase } from '../../src/platform/open-sql-database.js';
+import '../../src/app/transports.js';
 
 const [mode, dbUrl, arg, schema] = process.argv.slice(2) as [string, string, string, string | undefined];
 const db = await openSqlDatabase(dbUrl, { schema: schema ?? 'outbox_test' });

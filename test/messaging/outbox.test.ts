@@ -2,19 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  type Envelope,
+  OutboxRelay,
+  OutboxTable,
+  openTransport,
+  type SqlDatabase,
+  type Transport,
+} from '@syncopate/messaging';
+import { happened, TestHappened } from '@syncopate/messaging/testing';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type Envelope, openTransport, type Transport } from '../../src/messaging/index.js';
-import { OutboxRelay } from '../../src/messaging/outbox/outbox-relay.js';
-import { OutboxTable } from '../../src/messaging/outbox/outbox-table.js';
-import { openSqlDatabase } from '../../src/messaging/sql/open-sql-database.js';
-import type { SqlDatabase } from '../../src/messaging/sql/sql-database.js';
-import { openSqlite } from '../../src/messaging/transports/sqlite/database.js';
-import { SqliteQueueWriter } from '../../src/messaging/transports/sqlite/queue-writer.js';
-import { happened, TestHappened } from '../contract/events.js';
+import { openSqlDatabase } from '../../src/platform/open-sql-database.js';
 import { requireServer } from '../support/availability.js';
 import { startChild } from '../support/processes.js';
 import { delay, waitFor } from '../support/wait.js';
+import '../../src/app/transports.js';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const pgAvailable = await requireServer('PostgreSQL', 5432);
@@ -158,28 +161,5 @@ describe.each(engines)('outbox table and relay, service database on %s', (_engin
     await waitFor('the event, once routable', () => received.length === 1, 10_000);
     // The relay deletes the row once the transport confirmed it, which may be just after delivery.
     await waitFor('the outbox to empty', async () => (await r.backlog()).count === 0);
-  });
-});
-
-describe('outbox in the transport database (no relay hop)', () => {
-  it('commits the business row and its queue rows together, or neither', async () => {
-    const file = freshFile('shared');
-    const { received } = await consumer(`sqlite:${file}`);
-    const db = openSqlite(file);
-    cleanups.push(() => void db.close());
-    db.exec('CREATE TABLE payments (id TEXT PRIMARY KEY)');
-    const outbox = new SqliteQueueWriter(db);
-    const pay = (id: string, fail: boolean) =>
-      db.transaction(() => {
-        db.prepare('INSERT INTO payments (id) VALUES (?)').run(id);
-        outbox.append([happened(id.length, { key: id })]);
-        if (fail) throw new Error('abort');
-      })();
-    expect(() => pay('pay_rolled_back', true)).toThrow('abort');
-    pay('pay_ok', false);
-    await waitFor('the committed event', () => received.length === 1);
-    await delay(100);
-    expect(received.map((e) => e.orderingkey)).toEqual(['pay_ok']);
-    expect(db.prepare('SELECT id FROM payments').pluck().all()).toEqual(['pay_ok']);
   });
 });

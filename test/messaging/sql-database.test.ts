@@ -1,14 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, watch, writeFileSync } from 'node:fs';
+import { mkdtempSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { migrate, type SqlDatabase, type SqlExecutor } from '@syncopate/messaging';
+import { SqliteDatabase } from '@syncopate/transport-sqlite';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqlDatabase } from '../../src/messaging/sql/open-sql-database.js';
-import { migrate, type SqlDatabase, type SqlExecutor } from '../../src/messaging/sql/sql-database.js';
-import { SqliteDatabase } from '../../src/messaging/sql/sqlite-database.js';
-import { WalSync } from '../../src/messaging/sql/wal-sync.js';
+import { openSqlDatabase } from '../../src/platform/open-sql-database.js';
 import { requireServer } from '../support/availability.js';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -65,6 +64,24 @@ describe.each(engines)('SqlDatabase on %s', (_name, available, open) => {
     expect(rows.map((r) => r.version)).toEqual([1, 2]);
     await db.close();
   });
+
+  it.runIf(available)(
+    'runs a migration script as the engine parses it: a semicolon in a literal stays in it',
+    async () => {
+      const db = await open();
+      await migrate(db, 'notes', [
+        `CREATE TABLE notes (id BIGINT PRIMARY KEY, body TEXT NOT NULL);
+       INSERT INTO notes (id, body) VALUES (1, 'first line;
+second line; and a third');
+       INSERT INTO notes (id, body) VALUES (2, 'plain')`,
+      ]);
+      expect(await db.all('SELECT id, body FROM notes ORDER BY id')).toEqual([
+        { id: 1, body: 'first line;\nsecond line; and a third' },
+        { id: 2, body: 'plain' },
+      ]);
+      await db.close();
+    },
+  );
 
   it.runIf(available)('binds ? placeholders and returns BIGINTs as numbers', async () => {
     const db = await open();
@@ -213,30 +230,6 @@ describe('SqlDatabase on sqlite: temporary data', () => {
       watcher.close();
       await db.close();
     }
-  });
-});
-
-describe('WalSync', () => {
-  it('shares syncs: callers while one runs get the next one, which starts when it ends', async () => {
-    const file = join(dir, `${randomBytes(4).toString('hex')}.db`);
-    writeFileSync(`${file}-wal`, 'frames');
-    const wal = new WalSync(file);
-    const first = wal.sync();
-    const second = wal.sync();
-    const third = wal.sync();
-    expect(second).toBe(third);
-    expect(first).not.toBe(second);
-    await first;
-    expect(wal.synced).toBe(1);
-    await third;
-    expect(wal.synced).toBe(2);
-    await wal.close();
-  });
-
-  it('rejects when the log cannot be synced', async () => {
-    const wal = new WalSync(join(dir, 'no-such-file.db'));
-    await expect(wal.sync()).rejects.toThrow(/ENOENT/);
-    expect(wal.synced).toBe(0);
   });
 });
 

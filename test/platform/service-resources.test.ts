@@ -2,16 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OutboxTable, openTransport } from '@syncopate/messaging';
+import { happened, TestHappened } from '@syncopate/messaging/testing';
+import { PostgresQueueOutbox } from '@syncopate/transport-postgres';
+import { SqliteQueueOutbox } from '@syncopate/transport-sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openTransport } from '../../src/messaging/index.js';
-import { OutboxTable } from '../../src/messaging/outbox/outbox-table.js';
-import { PostgresQueueOutbox } from '../../src/messaging/transports/postgres/queue-outbox.js';
-import { SqliteQueueOutbox } from '../../src/messaging/transports/sqlite/queue-outbox.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { ServiceResources } from '../../src/platform/service-resources.js';
-import { happened, TestHappened } from '../contract/events.js';
 import { dropSchemas, requireServer } from '../support/availability.js';
 import { waitFor } from '../support/wait.js';
+import '../../src/app/transports.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { deleteNamespace, Names } from '@syncopate/transport-rabbitmq';
 import amqp from 'amqplib';
 import { ALL_MODULES } from '../../src/app/modules.js';
-import { Names } from '../../src/messaging/transports/rabbitmq/names.js';
-import { deleteNamespace } from '../../src/messaging/transports/rabbitmq/topology.js';
 import { dropSchemas, serverAnswers } from '../support/availability.js';
 import { delay, waitFor } from '../support/wait.js';
 

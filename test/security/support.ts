@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createEvent, type Envelope } from '@syncopate/messaging';
 import { expect } from 'vitest';
 import { PaymentSucceeded } from '../../src/contracts/payment-events.js';
-import { createEvent, type Envelope } from '../../src/messaging/index.js';
 
 /** The secrets main had as defaults before issue 20: they must open nothing any more. */
 export const OLD_DEFAULT_INTERNAL_KEY = 'internal_local_development_key';

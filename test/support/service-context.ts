@@ -1,12 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeliveryJournal, openTransport, type Transport } from '@syncopate/messaging';
+import { openSqlite } from '@syncopate/transport-sqlite';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { openTransport, type Transport } from '../../src/messaging/index.js';
-import { DeliveryJournal } from '../../src/messaging/journal/delivery-journal.js';
-import { openSqlite } from '../../src/messaging/transports/sqlite/database.js';
 import { ApiKeyStore } from '../../src/platform/auth/api-keys.js';
 import { resolveSecrets, SecretStore } from '../../src/platform/auth/secrets.js';
 import { type Config, loadConfig } from '../../src/platform/config.js';
@@ -17,6 +16,7 @@ import type { ServiceContext, ServiceModule } from '../../src/platform/service.j
 import { ServiceResources } from '../../src/platform/service-resources.js';
 import { groupsByEventType, journalSideEffects } from '../../src/platform/side-effects.js';
 import { attemptLogHooks } from '../../src/platform/telemetry/attempt-log.js';
+import '../../src/app/transports.js';
 
 export interface TestContext extends ServiceContext {
   transport: Transport;

@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Envelope } from '@syncopate/messaging';
 import { type RunningSystem, startSystem } from '../../src/app/system.js';
 import { paymentEvents } from '../../src/contracts/payment-events.js';
-import type { Envelope } from '../../src/messaging/index.js';
 import { loadConfig } from '../../src/platform/config.js';
 import type { FaultSettingsInput } from '../../src/platform/faults.js';
 import { createLogger } from '../../src/platform/logger.js';

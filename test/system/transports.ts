@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deleteNamespace, Names } from '@syncopate/transport-rabbitmq';
 import amqp from 'amqplib';
 import { afterAll } from 'vitest';
 import { ALL_MODULES } from '../../src/app/modules.js';
-import { Names } from '../../src/messaging/transports/rabbitmq/names.js';
-import { deleteNamespace } from '../../src/messaging/transports/rabbitmq/topology.js';
 import { dropSchemas, requireServer } from '../support/availability.js';
-import { deleteTestStreams, freshNatsUrl, NATS_PORT } from '../transports/nats/namespaces.js';
-import { BROKER } from '../transports/rabbitmq/namespaces.js';
+import { deleteTestStreams, freshNatsUrl, NATS_PORT } from '../support/nats-namespaces.js';
+import { BROKER } from '../support/rabbitmq-namespaces.js';
 
 export type SystemTransport = [name: string, transportUrl: () => string, databaseUrl: (() => string) | undefined];
 

@@ -4,10 +4,10 @@ import { ALL_MODULES } from '../../src/app/modules.js';
 import type { ServiceModule } from '../../src/platform/service.js';
 import { createEmailService, emailModule } from '../../src/services/email/index.js';
 import { requireServer } from '../support/availability.js';
+import { REDIS_PORT, redisNamespaces } from '../support/redis-namespaces.js';
 import { paymentBody, startTestSystem, type TestSystem } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
 import { type SystemTransport, systemTransports } from '../system/transports.js';
-import { REDIS_PORT, redisNamespaces } from '../transports/redis-namespaces.js';
 
 interface SideEffect {
   event_id: string;

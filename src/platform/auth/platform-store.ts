@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { openSqlite } from '@syncopate/transport-sqlite';
 import type { Database } from 'better-sqlite3';
-import { openSqlite } from '../../messaging/transports/sqlite/database.js';
 
 /** Only the owner may read or write what holds keys and secrets. */
 const OWNER_ONLY_FILE = 0o600;

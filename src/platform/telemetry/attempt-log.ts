@@ -1,5 +1,5 @@
+import type { SubscriptionHooks } from '@syncopate/messaging';
 import type { Logger } from 'pino';
-import type { SubscriptionHooks } from '../../messaging/index.js';
 
 /**
  * One log line per handling attempt, whatever the service: success at info, a retry as a warning,

@@ -7,8 +7,8 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { contextOfSpan } from '@syncopate/messaging';
 import type { FastifyRequest } from 'fastify';
-import { contextOfSpan } from '../../messaging/tracing.js';
 import type { HttpServer } from '../http/server.js';
 
 const tracer = () => trace.getTracer('syncopate.http');

@@ -1,6 +1,5 @@
+import type { GroupStats, OutboxBacklog, SubscriptionHooks, Transport } from '@syncopate/messaging';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { GroupStats, SubscriptionHooks, Transport } from '../../messaging/index.js';
-import type { OutboxBacklog } from '../../messaging/outbox/outbox-relay.js';
 import type { HttpServer } from '../http/server.js';
 
 /** What this process's consumers did for one group since it started. */

@@ -1,4 +1,4 @@
-import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.js';
+import type { SqlDatabase, SqlExecutor } from '@syncopate/messaging';
 import { bucketStart, GRANULARITIES, type Granularity } from './buckets.js';
 
 export const ANALYTICS_MIGRATIONS = [

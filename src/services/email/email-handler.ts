@@ -1,5 +1,5 @@
+import type { Handler } from '@syncopate/messaging';
 import type { Logger } from 'pino';
-import type { Handler } from '../../messaging/index.js';
 import type { Faults } from '../../platform/faults.js';
 import type { Mailer } from './mailer.js';
 import { emailFor } from './outgoing-email.js';

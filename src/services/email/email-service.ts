@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import type { BackoffOptions, Handler, Subscription } from '@syncopate/messaging';
 import { paymentEvents } from '../../contracts/payment-events.js';
-import type { BackoffOptions, Handler, Subscription } from '../../messaging/index.js';
 import type { Service, ServiceContext } from '../../platform/service.js';
 import { syncEffectRoutes } from '../../platform/sync-effects.js';
 import { createEmailHandler } from './email-handler.js';

@@ -1,6 +1,6 @@
+import type { EventOf } from '@syncopate/messaging';
 import { formatAmount } from '../../contracts/currencies.js';
 import type { PaymentEventType } from '../../contracts/payment-events.js';
-import type { EventOf } from '../../messaging/index.js';
 
 export type PaymentEvent = EventOf<PaymentEventType>;
 

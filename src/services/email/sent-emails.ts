@@ -1,4 +1,4 @@
-import type { SqlDatabase } from '../../messaging/sql/sql-database.js';
+import type { SqlDatabase } from '@syncopate/messaging';
 
 export const EMAIL_MIGRATIONS = [
   `CREATE TABLE sent_emails (

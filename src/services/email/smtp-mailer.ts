@@ -1,5 +1,5 @@
+import { errorMessage, PermanentError } from '@syncopate/messaging';
 import nodemailer, { type NodemailerError } from 'nodemailer';
-import { errorMessage, PermanentError } from '../../messaging/index.js';
 import type { Mailer } from './mailer.js';
 
 /** A send the SMTP server did not accept (yet): thrown so the runtime retries it with backoff. */

@@ -1,4 +1,4 @@
-import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.js';
+import type { SqlDatabase, SqlExecutor } from '@syncopate/messaging';
 
 export const GATEWAY_MIGRATIONS = [
   `CREATE TABLE charges (

@@ -1,4 +1,4 @@
-import type { SqlDatabase } from '../../messaging/sql/sql-database.js';
+import type { SqlDatabase } from '@syncopate/messaging';
 
 /** Where one event stands with one endpoint: the record that keeps a retry from re-sending to those already served. */
 export interface DeliveryRecord {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.js';
+import type { SqlDatabase, SqlExecutor } from '@syncopate/messaging';
 
 /** Past this many endpoints an account is refused another: each one costs a request per event. */
 export const MAX_ENDPOINTS_PER_ACCOUNT = 16;

@@ -1,4 +1,4 @@
-import type { Envelope } from '../../messaging/index.js';
+import type { Envelope } from '@syncopate/messaging';
 
 /**
  * The event as merchants see it, after Stripe's event object: the same JSON goes to webhook

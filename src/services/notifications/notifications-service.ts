@@ -1,5 +1,5 @@
+import type { BackoffOptions, EventOf, Handler, Message, Subscription } from '@syncopate/messaging';
 import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
-import type { BackoffOptions, EventOf, Handler, Message, Subscription } from '../../messaging/index.js';
 import { authenticate } from '../../platform/auth/authenticate.js';
 import { StreamAdmission } from '../../platform/http/event-stream.js';
 import { encapsulate, type HttpServer } from '../../platform/http/server.js';

@@ -1,7 +1,7 @@
+import type { EventOf, Message } from '@syncopate/messaging';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { PaymentEventType } from '../../contracts/payment-events.js';
-import type { EventOf, Message } from '../../messaging/index.js';
 import type { Faults } from '../../platform/faults.js';
 import type { DeliveryStore } from './delivery-store.js';
 import type { EndpointStore } from './endpoint-store.js';

@@ -1,6 +1,6 @@
 import type { Context } from '@opentelemetry/api';
+import { errorMessage } from '@syncopate/messaging';
 import { type Dispatcher, request } from 'undici';
-import { errorMessage } from '../../messaging/index.js';
 import { tracedCall } from '../../platform/telemetry/client-spans.js';
 import { SIGNATURE_HEADER, signPayload } from './webhook-signature.js';
 import { checkUrlShape, WebhookUrlError, type WebhookUrlPolicy } from './webhook-url-policy.js';

@@ -1,4 +1,5 @@
 import type { Context } from '@opentelemetry/api';
+import { formatZodError } from '@syncopate/messaging';
 import {
   BrokenCircuitError,
   CircuitState,
@@ -14,7 +15,6 @@ import {
 } from 'cockatiel';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
-import { formatZodError } from '../../messaging/errors.js';
 import { tracedCall } from '../../platform/telemetry/client-spans.js';
 
 /**

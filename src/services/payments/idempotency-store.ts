@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../../messaging/sql/sql-database.js';
+import type { SqlExecutor } from '@syncopate/messaging';
 
 /** How long a key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;

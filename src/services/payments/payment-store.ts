@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../../messaging/sql/sql-database.js';
+import type { SqlExecutor } from '@syncopate/messaging';
 import type { Payment } from './schemas.js';
 
 export const PAYMENTS_MIGRATIONS = [

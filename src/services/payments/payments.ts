@@ -1,10 +1,15 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { type Context, trace as otelTrace } from '@opentelemetry/api';
+import {
+  contextOfSpan,
+  createEvent,
+  type Envelope,
+  newEventId,
+  type SqlDatabase,
+  type SqlExecutor,
+} from '@syncopate/messaging';
 import type { Logger } from 'pino';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../contracts/payment-events.js';
-import { createEvent, type Envelope, newEventId } from '../../messaging/index.js';
-import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.js';
-import { contextOfSpan } from '../../messaging/tracing.js';
 import type { Principal } from '../../platform/auth/api-keys.js';
 import { ApiError, notFound } from '../../platform/http/api-error.js';
 import { keyReused } from '../../platform/idempotent-requests.js';

@@ -1,8 +1,6 @@
 import type { Context } from '@opentelemetry/api';
+import type { Envelope, Outbox, SqlExecutor } from '@syncopate/messaging';
 import type { Logger } from 'pino';
-import type { Envelope } from '../../messaging/envelope.js';
-import type { Outbox } from '../../messaging/outbox/outbox.js';
-import type { SqlExecutor } from '../../messaging/sql/sql-database.js';
 import { ApiError } from '../../platform/http/api-error.js';
 import { SideEffectFailedError, type SyncEffectCaller } from '../../platform/sync-effects.js';
 

@@ -1,7 +1,6 @@
+import { type Handler, Inbox, type Subscription } from '@syncopate/messaging';
 import { paymentEvents } from '../../contracts/payment-events.js';
 import { ReportRequested } from '../../contracts/report-events.js';
-import { Inbox } from '../../messaging/inbox/inbox.js';
-import type { Handler, Subscription } from '../../messaging/index.js';
 import type { HttpServer } from '../../platform/http/server.js';
 import { IdempotentRequests } from '../../platform/idempotent-requests.js';
 import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';

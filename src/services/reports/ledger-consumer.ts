@@ -1,6 +1,5 @@
+import type { EventOf, Handler, Inbox, Subscription, Transport } from '@syncopate/messaging';
 import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
-import type { Inbox } from '../../messaging/inbox/inbox.js';
-import type { EventOf, Handler, Subscription, Transport } from '../../messaging/index.js';
 import type { Faults } from '../../platform/faults.js';
 import type { LedgerEntry, LedgerStore } from './ledger-store.js';
 

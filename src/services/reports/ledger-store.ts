@@ -1,4 +1,4 @@
-import type { SqlDatabase, SqlExecutor } from '../../messaging/sql/sql-database.js';
+import type { SqlDatabase, SqlExecutor } from '@syncopate/messaging';
 
 /** One payment as a report lists it; amounts in minor units. */
 export interface LedgerPayment {

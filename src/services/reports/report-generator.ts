@@ -1,5 +1,5 @@
+import { errorMessage, PermanentError, type Subscription, type Transport } from '@syncopate/messaging';
 import { ReportRequested } from '../../contracts/report-events.js';
-import { errorMessage, PermanentError, type Subscription, type Transport } from '../../messaging/index.js';
 import type { Faults } from '../../platform/faults.js';
 import type { LedgerStore } from './ledger-store.js';
 import { paymentsCsv } from './payments-csv.js';

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { createEvent, type Outbox, type SqlExecutor } from '@syncopate/messaging';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ReportRequested } from '../../contracts/report-events.js';
-import { createEvent } from '../../messaging/index.js';
-import type { Outbox } from '../../messaging/outbox/outbox.js';
-import type { SqlExecutor } from '../../messaging/sql/sql-database.js';
 import type { ApiKeyStore } from '../../platform/auth/api-keys.js';
 import { authenticate, principalOf } from '../../platform/auth/authenticate.js';
 import type { Faults } from '../../platform/faults.js';

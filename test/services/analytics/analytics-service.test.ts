@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
+import { createEvent, type Envelope } from '@syncopate/messaging';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../../src/contracts/payment-events.js';
-import { createEvent, type Envelope } from '../../../src/messaging/index.js';
 import { createHttpServer } from '../../../src/platform/http/server.js';
 import { analyticsModule } from '../../../src/services/analytics/index.js';
 import { createTestContext } from '../../support/service-context.js';

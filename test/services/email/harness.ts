@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
+import { createEvent, type EventData, newEventId } from '@syncopate/messaging';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../../src/contracts/payment-events.js';
-import { createEvent, type EventData, newEventId } from '../../../src/messaging/index.js';
 import { createLogger } from '../../../src/platform/logger.js';
 import type { Service } from '../../../src/platform/service.js';
 import { createEmailService, type EmailServiceOptionsInput, emailModule } from '../../../src/services/email/index.js';

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import { createEvent, type Envelope } from '@syncopate/messaging';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../../src/contracts/payment-events.js';
-import { createEvent, type Envelope } from '../../../src/messaging/index.js';
 import type { IssuedKey } from '../../../src/platform/auth/api-keys.js';
 import { createHttpServer, type HttpServer } from '../../../src/platform/http/server.js';
 import {

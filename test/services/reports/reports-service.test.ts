@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { createEvent, type Envelope } from '@syncopate/messaging';
+import { openSqlite } from '@syncopate/transport-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../../src/contracts/payment-events.js';
 import { ReportRequested } from '../../../src/contracts/report-events.js';
-import { createEvent, type Envelope } from '../../../src/messaging/index.js';
-import { openSqlite } from '../../../src/messaging/transports/sqlite/database.js';
 import { createHttpServer } from '../../../src/platform/http/server.js';
 import type { Service } from '../../../src/platform/service.js';
 import { createReports, type ReportsOptions, reportsModule } from '../../../src/services/reports/index.js';
