@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type LabProgress, runLab, SCENARIOS, type ScenarioName } from '../lab/lab.js';
 import { writeReport } from '../lab/report.js';
+import type { LabReport, Status } from '../lab/results.js';
 
 export interface LabCommandOptions {
   quick?: boolean;
@@ -10,8 +11,8 @@ export interface LabCommandOptions {
 }
 
 /**
- * `syncopate lab`: both systems side by side, the six scenarios with a progress bar each, then
- * the report (Markdown, HTML, JSON) and the filled table on the terminal. Returns the exit code.
+ * `syncopate lab`: both systems side by side, the scenarios with a progress bar each, then the
+ * report (Markdown, HTML, JSON) and the verdicts on the terminal. Returns the exit code.
  */
 export async function lab(options: LabCommandOptions): Promise<number> {
   const progress = process.stderr.isTTY ? barProgress() : lineProgress();
@@ -21,19 +22,32 @@ export async function lab(options: LabCommandOptions): Promise<number> {
   ).finally(() => progress.stop());
   const files = await writeReport(report, resolve(options.out));
   process.stdout.write(
-    `\n${tableOf(report.verdicts)}\n\nReport: ${files.html}\n        ${files.markdown}\n        ${files.json}\n`,
+    `\n${summaryOf(report)}\n\nReport: ${files.html}\n        ${files.markdown}\n        ${files.json}\n`,
   );
   return 0;
 }
 
-function tableOf(verdicts: Awaited<ReturnType<typeof runLab>>['verdicts']): string {
-  return verdicts
-    .map(
-      (v) =>
-        `${v.holds ? 'holds      ' : 'DOES NOT   '} ${v.aspect}\n    sync:  ${v.sync}\n    async: ${v.async}\n    ${v.because}`,
-    )
-    .join('\n');
+/** The verdicts, what async costs and the machine's state, as plain text for the terminal. */
+function summaryOf(report: LabReport): string {
+  const verdicts = report.verdicts.map((v) =>
+    [
+      `${STATUS_WORDS[v.status].padEnd(16)} ${v.aspect}`,
+      `    sync:  ${v.sync}`,
+      `    async: ${v.async}`,
+      `    ${v.because}`,
+      ...(v.caveat ? [`    but: ${v.caveat}`] : []),
+      ...v.warnings.map((w) => `    ! ${w}`),
+    ].join('\n'),
+  );
+  const costs = report.costs.map((c) => `  ${c.cost}\n    sync:  ${c.sync}\n    async: ${c.async}`);
+  return [...verdicts, '', 'What async costs:', ...costs].join('\n');
 }
+
+const STATUS_WORDS: Record<Status, string> = {
+  holds: 'holds',
+  'does not hold': 'DOES NOT HOLD',
+  'not shown': 'not shown',
+};
 
 /** A bar per scenario on a terminal. */
 function barProgress(): LabProgress & { stop(): void } {

@@ -59,7 +59,10 @@ program
   .description(
     'run a sync system and an async system side by side, load and break both, and write the comparison report',
   )
-  .option('--quick', 'a short run (under 40 seconds): the same scenarios, smaller')
+  .option(
+    '--quick',
+    'a short run (under a minute): one rate, 3 trials a mode; leaves out scalability and what a 4th side effect costs, and says so',
+  )
   .option('--transport <url>', "the async system's TRANSPORT_URL (default: the embedded SQLite queue)")
   .option('--out <dir>', 'where the report goes', 'lab-report')
   .action(async (options) => {

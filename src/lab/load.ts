@@ -4,6 +4,8 @@ import type { RequestRecord } from './stats.js';
 
 /** One payment request of a lab load and what came back. */
 export interface PaymentRecord extends RequestRecord {
+  /** When the answer came (performance.now()); NaN for no answer. */
+  answeredAt: number;
   /** The customer address: one per payment, so its receipt can be counted at the mail sink. */
   email: string;
   /** Set when the answer carried the payment (201, 402). */
@@ -25,8 +27,9 @@ const CARD = { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '
 let sequence = 0;
 
 export interface LoadRun {
-  /** Wall-clock start (epoch ms); records' `atMs` count from it. */
-  startedAtMs: number;
+  /** When the load began and ended (performance.now()). */
+  startedAt: number;
+  endedAt: number;
   records: PaymentRecord[];
 }
 
@@ -47,7 +50,6 @@ interface Context {
 export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const records: PaymentRecord[] = [];
   const started = performance.now();
-  const startedAtMs = Date.now();
   const total = Math.max(1, Math.round(options.ratePerSec * options.durationSec));
   const seconds = Math.max(1, Math.round(options.durationSec));
   // One connection sends one request a second; a slot is a fifth of the second's connections.
@@ -61,23 +63,26 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
         const amount = Math.floor(total / slots) + (slot < total % slots ? 1 : 0);
         if (amount === 0) return;
         await new Promise((resolve) => setTimeout(resolve, (slot * 1_000) / slots));
-        await slotLoad(options, Math.min(slotConnections, amount), amount, started, records);
+        await slotLoad(options, Math.min(slotConnections, amount), amount, records);
       }),
     );
   } finally {
     clearInterval(ticker);
   }
-  return { startedAtMs, records };
+  return { startedAt: started, endedAt: performance.now(), records };
 }
 
-function slotLoad(
-  options: LoadOptions,
-  connections: number,
-  amount: number,
-  started: number,
-  records: PaymentRecord[],
-): Promise<void> {
+function slotLoad(options: LoadOptions, connections: number, amount: number, records: PaymentRecord[]): Promise<void> {
   return new Promise((resolve, reject) => {
+    // autocannon reports done at its next whole-second tick; the slot is done at its last answer.
+    let answered = 0;
+    const record = (entry: PaymentRecord) => {
+      records.push(entry);
+      if (++answered === amount) {
+        instance.stop();
+        resolve();
+      }
+    };
     const instance = autocannon(
       {
         url: options.url,
@@ -93,29 +98,15 @@ function slotLoad(
             method: 'POST',
             path: '/v1/payments',
             setupRequest: (request, context: Context) => {
-              const email = `${options.tag}-${process.pid}-${++sequence}@lab.example`;
-              context.email = email;
+              const payment = paymentRequest(options.apiKey, options.tag);
+              context.email = payment.email;
               context.sentAt = performance.now();
-              return {
-                ...request,
-                headers: {
-                  authorization: `Bearer ${options.apiKey}`,
-                  'content-type': 'application/json',
-                  'idempotency-key': randomUUID(),
-                },
-                body: JSON.stringify({
-                  amount: 1999,
-                  currency: 'usd',
-                  card: CARD,
-                  customer: { email },
-                  description: `lab:${options.tag}`,
-                }),
-              };
+              return { ...request, headers: payment.headers, body: payment.body };
             },
             onResponse: (status, body, context: Context) => {
               const now = performance.now();
-              records.push({
-                atMs: now - started,
+              record({
+                answeredAt: now,
                 latencyMs: now - (context.sentAt ?? now),
                 status,
                 email: context.email ?? '',
@@ -129,10 +120,43 @@ function slotLoad(
     );
     // No answer at all (refused, reset, timed out): status 0.
     instance.on('reqError', () => {
-      const now = performance.now();
-      records.push({ atMs: now - started, latencyMs: Number.NaN, status: 0, email: '', paymentId: undefined });
+      record({ answeredAt: Number.NaN, latencyMs: Number.NaN, status: 0, email: '', paymentId: undefined });
     });
   });
+}
+
+/** A payment's request: its own customer address (to find its receipt again) and idempotency key. */
+function paymentRequest(apiKey: string, tag: string): { email: string; headers: Record<string, string>; body: string } {
+  const email = `${tag}-${process.pid}-${++sequence}@lab.example`;
+  return {
+    email,
+    headers: {
+      authorization: `Bearer ${apiKey}`,
+      'content-type': 'application/json',
+      'idempotency-key': randomUUID(),
+    },
+    body: JSON.stringify({ amount: 1999, currency: 'usd', card: CARD, customer: { email }, description: `lab:${tag}` }),
+  };
+}
+
+/** One payment, alone: for probes that must know exactly when its answer came. */
+export async function payOnce(options: Pick<LoadOptions, 'url' | 'apiKey' | 'tag'>): Promise<PaymentRecord> {
+  const payment = paymentRequest(options.apiKey, options.tag);
+  const sentAt = performance.now();
+  const response = await fetch(`${options.url}/v1/payments`, {
+    method: 'POST',
+    headers: payment.headers,
+    body: payment.body,
+  });
+  const body = await response.text();
+  const answeredAt = performance.now();
+  return {
+    answeredAt,
+    latencyMs: answeredAt - sentAt,
+    status: response.status,
+    email: payment.email,
+    paymentId: paymentIdOf(body),
+  };
 }
 
 function paymentIdOf(body: string): string | undefined {

@@ -3,14 +3,23 @@ import { SMTPServer } from 'smtp-server';
 
 /**
  * The lab's mail server: a real SMTP endpoint on 127.0.0.1 that accepts every receipt and counts
- * them per recipient and Message-ID. Each lab payment has a customer address of its own, so the
- * counts say, per payment, whether its receipt arrived, and how many times.
+ * them per recipient and Message-ID, with the moment the first one arrived. Each lab payment has a
+ * customer address of its own, so the counts say, per payment, whether its receipt arrived, when,
+ * and how many times.
  */
 export class MailSink {
   /** recipient → Message-ID → times received. */
   private readonly received = new Map<string, Map<string, number>>();
+  /** recipient → when its first receipt arrived (performance.now()). */
+  private readonly firstArrival = new Map<string, number>();
   private server: SMTPServer | undefined;
   url = '';
+  /**
+   * How long the server waits, once it has a message, before it confirms it (\`250\`), as a remote
+   * server's round trip would. A sender that dies in between has sent a receipt it never learns
+   * was taken: the classic way an at-least-once sender sends one twice (RFC 1047).
+   */
+  replyDelayMs = 0;
 
   async start(): Promise<void> {
     const server = new SMTPServer({
@@ -26,7 +35,8 @@ export class MailSink {
         stream.on('end', () => {
           const messageId = /^message-id:\s*(\S+)/im.exec(head)?.[1] ?? 'unknown';
           for (const { address } of session.envelope.rcptTo) this.count(address.toLowerCase(), messageId);
-          callback(null, 'queued');
+          if (this.replyDelayMs > 0) setTimeout(() => callback(null, 'queued'), this.replyDelayMs);
+          else callback(null, 'queued');
         });
       },
     });
@@ -46,10 +56,9 @@ export class MailSink {
     return { distinct: byId.size, total };
   }
 
-  get totalReceived(): number {
-    let total = 0;
-    for (const byId of this.received.values()) for (const n of byId.values()) total += n;
-    return total;
+  /** When the recipient's first receipt arrived (performance.now()), if one has. */
+  arrivalOf(recipient: string): number | undefined {
+    return this.firstArrival.get(recipient.toLowerCase());
   }
 
   async stop(): Promise<void> {
@@ -62,5 +71,6 @@ export class MailSink {
     const byId = this.received.get(recipient) ?? new Map<string, number>();
     byId.set(messageId, (byId.get(messageId) ?? 0) + 1);
     this.received.set(recipient, byId);
+    if (!this.firstArrival.has(recipient)) this.firstArrival.set(recipient, performance.now());
   }
 }

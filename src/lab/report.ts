@@ -1,13 +1,27 @@
 /**
- * The lab's report: one content model (sections of paragraphs, tables and chart slots) rendered
- * twice, as Markdown (lab-report.md) and as one self-contained HTML page with Chart.js inlined
- * (lab-report.html), beside the raw data (lab-report.json).
+ * The lab's report: one content model (sections of headings, paragraphs, tables and charts)
+ * rendered twice, as Markdown (lab-report.md) and as one self-contained HTML page (lab-report.html:
+ * the verdicts' charts as SVG, the percentile curve by an inlined Chart.js), beside the raw data
+ * with every trial (lab-report.json).
  */
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import type { LabReport, LatencySummary, Mode, SideEffectCount, TimelineBucket, Verdict } from './results.js';
+import { resolve } from 'node:path';
+import { STATUS_MARK } from './check-chart.js';
+import { formatCount, formatInterval, formatMs, formatPercent, formatQuantity, plural } from './format.js';
+import { BUSY_SHARE, noiseCells, SATURATED_IDLE, WIDE_SPREAD } from './noise.js';
+import { CHART_CSS, CHARTS_SCRIPT, chartJsUmd, escapeXml, inlineScript, verdictChartSvg } from './report-charts.js';
+import {
+  type Check,
+  isSkipped,
+  type LabReport,
+  type LatencySummary,
+  type LoadTrial,
+  type MachineUse,
+  type Mode,
+  type SideEffectCount,
+  type Status,
+} from './results.js';
+import { intervalOf, MIN_TRIALS } from './stats.js';
 
 export const REPORT_FILES = { markdown: 'lab-report.md', html: 'lab-report.html', json: 'lab-report.json' } as const;
 
@@ -33,12 +47,13 @@ export async function writeReport(
 // ---------------------------------------------------------------------------------------------
 // Content model
 
-/** Inline text: plain (escaped by each renderer), code, strong, a verdict badge, a link, or a run. */
+/** Inline text: plain (escaped by each renderer), code, strong, emphasis, a status badge, a link, or a run. */
 type Inline =
   | string
   | { code: string }
   | { strong: string }
-  | { verdict: boolean }
+  | { em: string }
+  | { status: Status }
   | { link: string; href: string }
   | readonly Inline[];
 
@@ -50,20 +65,15 @@ interface Table {
   align?: readonly ('left' | 'right')[];
 }
 
-interface Chart {
-  /** Canvas id; the page's script builds the chart into it. */
-  id: string;
-  /** What the chart shows (aria-label). */
-  label: string;
-  caption: Inline;
-  /** Read by browsers without scripts and by anyone who cannot see the chart. */
-  fallback: string;
-}
-
 type Block =
   | { kind: 'p'; text: Inline }
-  | { kind: 'table'; table: Table; htmlOnly?: boolean; collapsed?: boolean }
-  | { kind: 'chart'; chart: Chart };
+  | { kind: 'h3'; id: string; text: Inline }
+  | { kind: 'list'; items: Inline[] }
+  | { kind: 'table'; table: Table; collapsed?: boolean }
+  /** HTML only: a verdict's chart, drawn as SVG. */
+  | { kind: 'svg'; svg: string; caption: Inline }
+  /** HTML only: a chart the page's script draws (Chart.js), with a text fallback. */
+  | { kind: 'canvas'; id: string; label: string; caption: Inline; fallback: string };
 
 interface Section {
   id: string;
@@ -73,64 +83,9 @@ interface Section {
 
 const MODES: readonly Mode[] = ['sync', 'async'];
 const MODE_NAMES: Record<Mode, string> = { sync: 'Synchronous', async: 'Asynchronous' };
-const ASPECTS: readonly Verdict['aspect'][] = [
-  'Latency (initial response)',
-  'Coupling',
-  'Failure isolation',
-  'Scalability',
-];
 
 // ---------------------------------------------------------------------------------------------
-// Number formatting
-
-const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
-
-function withSeparators(value: number, decimals = 0): string {
-  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
-}
-
-/** Milliseconds: one decimal below 10, else an integer. */
-export function formatMs(ms: number): string {
-  if (!isNumber(ms)) return '—';
-  return Math.abs(Math.round(ms * 10) / 10) < 10 ? ms.toFixed(1) : withSeparators(Math.round(ms));
-}
-
-/** A signed difference in milliseconds: "+302", "−0.4". */
-function formatDeltaMs(ms: number): string {
-  if (!isNumber(ms)) return '—';
-  const text = formatMs(Math.abs(ms));
-  return ms > 0 ? `+${text}` : ms < 0 ? `−${text}` : '±0';
-}
-
-/** Per second, or seconds: whole numbers as they are, else one decimal below 100, else an integer. */
-export function formatQuantity(value: number): string {
-  if (!isNumber(value)) return '—';
-  if (Number.isInteger(value)) return withSeparators(value);
-  return Math.abs(value) < 100 ? value.toFixed(1) : withSeparators(Math.round(value));
-}
-
-export function formatCount(value: number): string {
-  return isNumber(value) ? withSeparators(Math.round(value)) : '—';
-}
-
-/** A share (0–1) as a percentage; never shows 0% or 100% for a share that is neither. */
-export function formatPercent(share: number): string {
-  if (!isNumber(share)) return '—';
-  if (share === 0) return '0%';
-  if (share === 1) return '100%';
-  const percent = share * 100;
-  if (percent > 0 && percent < 0.1) return '<0.1%';
-  if (percent < 100 && percent > 99.9) return '>99.9%';
-  return `${percent.toFixed(1)}%`;
-}
-
-function share(part: number, whole: number): string {
-  return isNumber(whole) && whole > 0 ? formatPercent(part / whole) : '—';
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${formatCount(count)} ${count === 1 ? one : many}`;
-}
+// Figures
 
 const isSuccess = (status: string) => /^2\d\d$/.test(status);
 
@@ -163,12 +118,10 @@ function formatInstant(iso: string): string {
 
 function formatDuration(fromIso: string, toIso: string): string | undefined {
   const ms = new Date(toIso).getTime() - new Date(fromIso).getTime();
-  if (!isNumber(ms) || ms < 0) return undefined;
+  if (!Number.isFinite(ms) || ms < 0) return undefined;
   const seconds = Math.round(ms / 1000);
-  const hours = Math.floor(seconds / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
+  const minutes = Math.floor(seconds / 60);
   const rest = seconds % 60;
-  if (hours > 0) return `${hours} h ${minutes} min`;
   return minutes > 0 ? `${minutes} min ${rest} s` : `${rest} s`;
 }
 
@@ -177,12 +130,16 @@ function reportDate(report: LabReport): string {
   return match ? match[0] : report.startedAt;
 }
 
+const idle = (m: MachineUse) => formatPercent(m.idleShare);
+
 // ---------------------------------------------------------------------------------------------
 // Sections
 
 function headline(report: LabReport): Inline[] {
   const { machine } = report;
   const duration = formatDuration(report.startedAt, report.finishedAt);
+  const others = intervalOf(report.noise.flatMap((n) => (n.otherCpus ? [n.otherCpus.median] : [])));
+  const warned = report.noise.filter((n) => n.warnings.length > 0).map((n) => n.scenario);
   return [
     [
       'Run from ',
@@ -190,7 +147,8 @@ function headline(report: LabReport): Inline[] {
       ' to ',
       formatInstant(report.finishedAt),
       duration ? ` (${duration})` : '',
-      report.quick ? ' — a quick run: shorter loads, so the figures are indicative only.' : '.',
+      report.quick ? ' — a quick run: short loads, one rate, and two aspects left out (it says which).' : '.',
+      ` Every figure compared is the median of ${report.trials} trials per mode, run in turn (sync, async, sync, async, …), with their range.`,
     ],
     [
       { strong: 'Machine:' },
@@ -206,35 +164,163 @@ function headline(report: LabReport): Inline[] {
       { code: report.transport },
       '.',
     ],
+    [
+      { strong: 'Machine state:' },
+      others
+        ? ` other programs used ${formatInterval(others, 'cpu')} of ${machine.cpus} during the scenarios (median per scenario, and their range)`
+        : ' what other programs used could not be read on this platform',
+      warned.length > 0
+        ? `; the noise warnings below concern ${warned.join(', ')}.`
+        : '; no scenario was flagged as too noisy.',
+    ],
   ];
 }
 
 function verdictSection(report: LabReport): Section {
-  const rows = ASPECTS.map((aspect): Inline[] => {
-    const verdict = report.verdicts.find((v) => v.aspect === aspect);
-    if (!verdict) return [aspect, '—', '—', 'not measured'];
-    return [aspect, verdict.sync, verdict.async, [{ verdict: verdict.holds }, ' — ', verdict.because]];
-  });
-  const judged = report.verdicts.filter((v) => ASPECTS.includes(v.aspect));
-  const holding = judged.filter((v) => v.holds).length;
+  const rows = report.verdicts.map((v): Inline[] => [
+    v.aspect,
+    [{ em: v.claim.sync }, ' — ', v.sync],
+    [{ em: v.claim.async }, ' — ', v.async],
+    [
+      { status: v.status },
+      ' — ',
+      v.because,
+      v.caveat ? [' ', { strong: 'But:' }, ' ', v.caveat] : '',
+      v.warnings.length > 0 ? [' ', { strong: 'Noise:' }, ` ${plural(v.warnings.length, 'warning')} below.`] : '',
+    ],
+  ]);
+  const count = (status: Status) => report.verdicts.filter((v) => v.status === status).length;
+  const warnings = report.verdicts.filter((v) => v.warnings.length > 0);
   return {
     id: 'verdicts',
-    title: 'Synchronous vs asynchronous: the textbook’s table, measured',
+    title: 'Synchronous vs asynchronous: the chapter’s table, measured',
     blocks: [
       {
         kind: 'table',
         table: {
-          caption: 'What the textbook claims for each aspect, and whether this run bears it out',
-          head: ['Aspect', 'Synchronous', 'Asynchronous', 'Claim holds?'],
+          caption: 'What the chapter claims for each aspect (in italics), what this run measured, and the verdict',
+          head: ['Aspect', 'Synchronous', 'Asynchronous', 'Verdict'],
           rows,
         },
       },
-      { kind: 'p', text: `The claim holds for ${holding} of ${judged.length} aspects measured.` },
+      {
+        kind: 'p',
+        text: `Of ${report.verdicts.length} aspects: ${count('holds')} hold, ${count('does not hold')} do not hold, ${count('not shown')} not shown by this run. A verdict holds only when the trials of the two modes do not overlap; “not shown” means the difference was inside the noise, the scenario was too short, or this run did not measure it.`,
+      },
+      ...(warnings.length > 0
+        ? [
+            { kind: 'p' as const, text: { strong: 'Noise warnings' } },
+            {
+              kind: 'list' as const,
+              items: warnings.flatMap((v) => v.warnings.map((w): Inline => [{ strong: `${v.aspect}:` }, ' ', w])),
+            },
+          ]
+        : []),
     ],
   };
 }
 
-/** Requests, p50/p95/p99/max, 2xx/s and error rate of one load. */
+function sideCell(check: Check, index: 0 | 1): string {
+  const side = check.sides[index];
+  const signed = check.unit === 'ms' && check.label.includes('cost');
+  return `${side.label}: ${side.interval ? formatInterval(side.interval, check.unit, signed) : 'not measured'}`;
+}
+
+function evidenceSection(report: LabReport): Section {
+  const blocks: Block[] = [
+    {
+      kind: 'p',
+      text: `Each figure is the median of its trials, with their range in parentheses. A check holds when the two ranges do not overlap and the second side (the one the chapter says is better) is on the better side; it does not hold when they do not overlap the other way round; otherwise this run does not show it. With ${MIN_TRIALS} trials a side, ranges this far apart happen by chance about once in twenty. A verdict holds when all its deciding checks hold and does not hold when one of them does not; the other checks (the tails, the cost of a fourth side effect) can only qualify it.`,
+    },
+  ];
+  report.verdicts.forEach((verdict, i) => {
+    blocks.push({ kind: 'h3', id: `evidence-${i + 1}`, text: [verdict.aspect, ': ', { status: verdict.status }] });
+    const svg = verdictChartSvg(verdict, `verdict-chart-${i + 1}`);
+    if (svg) {
+      blocks.push({
+        kind: 'svg',
+        svg,
+        caption: [
+          { status: verdict.status },
+          ` ${verdict.aspect}: each bar spans a side's trials, the tick is their median; each row has its own scale. Orange: the side the chapter says is worse (sync, or fewer consumer processes); blue: the side it says is better.`,
+        ],
+      });
+    }
+    if (verdict.checks.length === 0) {
+      blocks.push({ kind: 'p', text: ['No checks: ', verdict.because, '.'] });
+      return;
+    }
+    blocks.push({
+      kind: 'table',
+      table: {
+        caption: `${verdict.aspect}: the checks`,
+        head: ['Check', 'Against', 'Claimed better', 'Status', 'Note'],
+        rows: verdict.checks.map((c) => [
+          `${c.label}${c.primary ? ' (decides)' : ''}`,
+          sideCell(c, 0),
+          sideCell(c, 1),
+          { status: c.status },
+          c.note ?? '',
+        ]),
+      },
+    });
+  });
+  return { id: 'evidence', title: 'How each verdict was reached', blocks };
+}
+
+function costsSection(report: LabReport): Section {
+  return {
+    id: 'costs',
+    title: 'What async costs',
+    blocks: [
+      {
+        kind: 'p',
+        text: 'The rows the chapter’s table leaves out, measured in the same run: what the asynchronous design pays for its shorter answers and its isolation.',
+      },
+      {
+        kind: 'table',
+        table: {
+          caption: 'The price of the asynchronous design',
+          head: ['Cost', 'Synchronous', 'Asynchronous'],
+          rows: report.costs.map((c) => [c.cost, c.sync, c.async]),
+        },
+      },
+    ],
+  };
+}
+
+function noiseSection(report: LabReport): Section {
+  return {
+    id: 'noise',
+    title: 'The machine during the run',
+    blocks: [
+      {
+        kind: 'p',
+        text: [
+          'Both systems, the load generator and the mail server share this machine’s CPUs, and on a shared machine so do other programs. Per trial the lab reads the share of CPU time left idle (',
+          { code: '/proc/stat' },
+          '), its own CPU (the load generator and the mail server), each process of the systems under test (',
+          { code: '/proc/<pid>/stat' },
+          '), and counts the rest as other programs. Figures below: the median over a scenario’s trials, and their range.',
+        ],
+      },
+      {
+        kind: 'table',
+        table: {
+          caption: 'Per scenario',
+          head: ['Scenario', 'Trials', 'Idle CPU', 'Load generator', 'Other programs', 'Widest spread between trials'],
+          rows: report.noise.map((n) => [n.scenario, ...noiseCells(n)]),
+          align: ['left', 'right', 'right', 'right', 'right', 'left'],
+        },
+      },
+      {
+        kind: 'p',
+        text: `The warnings drawn from these figures are listed under the verdicts they concern. A scenario is flagged when other programs used ${formatPercent(BUSY_SHARE)} of the CPUs or more, when its trials left the CPUs less than ${formatPercent(SATURATED_IDLE)} idle, or when the trials of one of its points were more than ${formatPercent(WIDE_SPREAD)} of their median apart.`,
+      },
+    ],
+  };
+}
+
 function summaryCells(s: LatencySummary): Inline[] {
   return [
     formatCount(s.requests),
@@ -242,22 +328,52 @@ function summaryCells(s: LatencySummary): Inline[] {
     formatMs(s.p95Ms),
     formatMs(s.p99Ms),
     formatMs(s.maxMs),
-    formatQuantity(s.throughputPerSec),
     formatPercent(errorRate(s.statuses)),
   ];
 }
 
-const SUMMARY_HEAD = ['Requests', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'max (ms)', '2xx/s', 'Errors'];
-const SUMMARY_ALIGN = SUMMARY_HEAD.map(() => 'right' as const);
+const SUMMARY_HEAD = ['Requests', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'max (ms)', 'Errors'];
+
+function loadTrialsTable(caption: string, trials: readonly LoadTrial[], withRate: boolean): Table {
+  const head = [
+    ...(withRate ? ['Rate (req/s)'] : []),
+    'Mode',
+    'Trial',
+    ...SUMMARY_HEAD,
+    'Receipt after the 201, p50 (ms)',
+    'Queue depth, max',
+    'Idle CPU',
+  ];
+  return {
+    caption,
+    head,
+    rows: trials.map((t) => [
+      ...(withRate ? [formatQuantity(t.ratePerSec)] : []),
+      MODE_NAMES[t.mode],
+      String(t.trial),
+      ...summaryCells(t.summary),
+      t.mode === 'async' && t.receiptAfterAnswerMs.length > 0
+        ? formatMs(intervalOf(t.receiptAfterAnswerMs)?.median ?? Number.NaN)
+        : '—',
+      t.queues ? formatCount(t.queues.maxDepth) : '—',
+      idle(t.machine),
+    ]),
+    align: head.map((_, i) => (i === (withRate ? 1 : 0) ? 'left' : 'right')),
+  };
+}
 
 function latencySection(report: LabReport): Section {
-  const { rates, distribution } = report.latency;
-  const highest = rates.reduce<number | undefined>(
-    (max, r) => (max === undefined || r.ratePerSec > max ? r.ratePerSec : max),
-    undefined,
-  );
+  const { points, durationSec } = report.latency;
+  const top = points.at(-1);
+  const verdict = report.verdicts.find((v) => v.aspect === 'Latency (initial response)');
+  const atTop = (verdict?.checks ?? []).filter((c) => top && c.label.endsWith(` at ${top.ratePerSec}/s`));
+  const pooled = (mode: Mode) =>
+    (top?.trials ?? [])
+      .filter((t) => t.mode === mode)
+      .flatMap((t) => t.latenciesMs ?? [])
+      .sort((a, b) => a - b);
   const curve = MODES.map((mode) => {
-    const sorted = distribution[mode] ?? [];
+    const sorted = pooled(mode);
     const at = (p: number) => formatMs(nearestRank(sorted, p));
     return `${MODE_NAMES[mode]}: p50 ${at(50)} ms, p90 ${at(90)} ms, p99 ${at(99)} ms, max ${at(100)} ms (${plural(sorted.length, 'response')})`;
   }).join('; ');
@@ -267,53 +383,38 @@ function latencySection(report: LabReport): Section {
     blocks: [
       {
         kind: 'p',
-        text: 'Payments at a steady rate, the same stream to both systems at the same time: the time until the client has its answer. Errors are non-2xx answers and requests with no answer.',
+        text: `Payments at a steady rate for ${formatQuantity(durationSec)} s a trial, to one system at a time: the time until the client has its answer (percentiles of the successful answers; errors are non-2xx answers and requests with no answer), and, in async mode, how long after the 201 the receipt reached the mail server.`,
       },
       {
         kind: 'table',
-        table: {
-          caption: 'Response time per rate',
-          head: ['Rate (req/s)', 'Duration (s)', 'Mode', ...SUMMARY_HEAD],
-          rows: rates.flatMap((r) =>
-            MODES.map((mode) => [
-              formatQuantity(r.ratePerSec),
-              formatQuantity(r.durationSec),
-              MODE_NAMES[mode],
-              ...summaryCells(r[mode]),
-            ]),
-          ),
-          align: ['right', 'right', 'left', ...SUMMARY_ALIGN],
-        },
+        table: loadTrialsTable(
+          'Every trial',
+          points.flatMap((p) => p.trials),
+          true,
+        ),
+        collapsed: true,
       },
-      {
-        kind: 'table',
-        table: {
-          caption:
-            'Asynchronous, eventual completion: from sending the request until the payment’s last side effect was done (a sample)',
-          head: ['Rate (req/s)', 'Samples', 'p50 (ms)', 'p95 (ms)', 'max (ms)'],
-          rows: rates.map((r) => [
-            formatQuantity(r.ratePerSec),
-            formatCount(r.asyncEventualLag.samples),
-            formatMs(r.asyncEventualLag.p50Ms),
-            formatMs(r.asyncEventualLag.p95Ms),
-            formatMs(r.asyncEventualLag.maxMs),
-          ]),
-          align: ['right', 'right', 'right', 'right', 'right'],
-        },
-      },
-      {
-        kind: 'chart',
-        chart: {
-          id: 'chart-latency',
-          label: `Response time by percentile, synchronous vs asynchronous, at ${highest === undefined ? 'the highest rate' : `${formatQuantity(highest)} requests per second`}`,
-          caption: [
-            'Response-time percentiles at the highest rate',
-            highest === undefined ? '' : ` (${formatQuantity(highest)} req/s)`,
-            ': x is the percentile, y the response time.',
-          ],
-          fallback: curve,
-        },
-      },
+      ...(top
+        ? [
+            {
+              kind: 'canvas' as const,
+              id: 'chart-latency',
+              label: `Response time by percentile, synchronous vs asynchronous, at ${formatQuantity(top.ratePerSec)} requests per second, all trials pooled`,
+              caption: [
+                `Response-time percentiles at ${formatQuantity(top.ratePerSec)} req/s, every trial of each mode pooled: x is the percentile, y the response time. A pooled curve hides how far the trials were apart; the checks compare trial by trial — at this rate: `,
+                ...atTop.flatMap((c, i): Inline[] => [
+                  i === 0 ? '' : ', ',
+                  `${c.label.split(' ')[0]} `,
+                  { status: c.status },
+                ]),
+                '; the latency verdict: ',
+                verdict ? { status: verdict.status } : 'not made',
+                '.',
+              ],
+              fallback: curve,
+            },
+          ]
+        : []),
     ],
   };
 }
@@ -324,52 +425,35 @@ function nearestRank(sorted: readonly number[], p: number): number {
   return sorted[rank] as number;
 }
 
-function slowDownstreamSection(report: LabReport): Section {
-  const s = report.slowDownstream;
-  const deltas = MODES.map(
-    (mode) =>
-      `${MODE_NAMES[mode].toLowerCase()} ${formatDeltaMs(s.during[mode].p50Ms - s.before[mode].p50Ms)} ms (p99 ${formatDeltaMs(s.during[mode].p99Ms - s.before[mode].p99Ms)} ms)`,
-  );
+function slowdownSection(report: LabReport): Section {
+  const s = report.slowdown;
   return {
-    id: 'slow-downstream',
+    id: 'slowdown',
     title: `Slow downstream: email ${formatMs(s.addedLatencyMs)} ms slower`,
     blocks: [
       {
         kind: 'p',
-        text: `At ${formatQuantity(s.ratePerSec)} req/s, before and while email answers ${formatMs(s.addedLatencyMs)} ms slower. Change in p50: ${deltas.join('; ')}.`,
+        text: `At ${formatQuantity(s.ratePerSec)} req/s for ${formatQuantity(s.durationSec)} s a trial, with email answering ${formatMs(s.addedLatencyMs)} ms slower: sync waits for it before answering; async answers, and its receipts go out later.`,
       },
-      {
-        kind: 'table',
-        table: {
-          caption: 'Response time before and during the slowdown',
-          head: ['Mode', 'Phase', ...SUMMARY_HEAD],
-          rows: MODES.flatMap((mode) => [
-            [MODE_NAMES[mode], 'before', ...summaryCells(s.before[mode])],
-            [MODE_NAMES[mode], 'during', ...summaryCells(s.during[mode])],
-          ]),
-          align: ['left', 'left', ...SUMMARY_ALIGN],
-        },
-      },
+      { kind: 'table', table: loadTrialsTable('Every trial', s.trials, false), collapsed: true },
     ],
   };
 }
 
-function sideEffectTable(caption: string, count: SideEffectCount, paymentsLabel: string): Table {
-  const row = (label: string, value: number, withShare = true): Inline[] => [
-    label,
-    formatCount(value),
-    withShare ? share(value, count.payments) : '',
-  ];
+function sideEffectTable(caption: string, count: SideEffectCount & { analyticsCounted?: number }): Table {
+  const share = (value: number) => (count.payments > 0 ? formatPercent(value / count.payments) : '—');
   return {
     caption,
     head: ['Outcome', 'Payments', 'Share'],
     rows: [
-      row(paymentsLabel, count.payments, false),
-      row('Receipt delivered exactly once', count.deliveredOnce),
-      row('Lost (no receipt)', count.lost),
-      row('Duplicated (more than one distinct receipt)', count.duplicated),
+      ['Payments answered 201', formatCount(count.payments), ''],
+      ['Receipt delivered exactly once', formatCount(count.deliveredOnce), share(count.deliveredOnce)],
+      ['Lost (no receipt)', formatCount(count.lost), share(count.lost)],
+      ['Duplicated (more than one distinct receipt)', formatCount(count.duplicated), share(count.duplicated)],
       ['Resends (same receipt sent again; a mail server keeps one)', formatCount(count.resends), ''],
-      row('Counted by analytics', count.analyticsCounted),
+      ...(count.analyticsCounted === undefined
+        ? []
+        : [['Counted by analytics', formatCount(count.analyticsCounted), share(count.analyticsCounted)]]),
     ],
     align: ['left', 'right', 'right'],
   };
@@ -377,150 +461,53 @@ function sideEffectTable(caption: string, count: SideEffectCount, paymentsLabel:
 
 function outageSection(report: LabReport): Section {
   const o = report.outage;
-  const atSecs = [...new Set(MODES.flatMap((mode) => (o.timeline[mode] ?? []).map((b) => b.atSec)))].sort(
-    (a, b) => a - b,
-  );
-  const bucketAt = (mode: Mode, at: number): TimelineBucket | undefined =>
-    (o.timeline[mode] ?? []).find((b) => b.atSec === at);
-  const cell = (bucket: TimelineBucket | undefined): string =>
-    bucket
-      ? `${formatCount(bucket.errors)} / ${formatCount(bucket.requests)} (${share(bucket.errors, bucket.requests)})`
-      : '—';
+  const charged = o.trials.reduce((sum, t) => sum + t.chargedButFailed, 0);
   return {
     id: 'failure-handling',
-    title: 'Failure handling',
+    title: 'Failure handling: email down',
     blocks: [
       {
         kind: 'p',
-        text: `Email down for ${formatQuantity(o.outageSec)} s, from ${formatQuantity(o.downAtSec)} s to ${formatQuantity(o.upAtSec)} s into a load of ${formatQuantity(o.ratePerSec)} req/s, then back.`,
+        text: `Email down (connections dropped) for the whole of every trial: ${formatQuantity(o.ratePerSec)} req/s for ${formatQuantity(o.durationSec)} s a trial, then email back up and the async receipts counted at the mail server.`,
       },
       {
         kind: 'table',
         table: {
-          caption: 'What the client saw while email was down',
-          head: ['Mode', 'Responses', 'Error rate'],
-          rows: MODES.map((mode) => [
-            MODE_NAMES[mode],
-            formatStatuses(o.statusesDuringOutage[mode] ?? {}),
-            formatPercent(o.errorRateDuringOutage[mode]),
+          caption: 'Every trial: what the client saw',
+          head: [
+            'Mode',
+            'Trial',
+            'Responses',
+            'Error rate',
+            'Charged, told “failed”',
+            'Receipts once email was back',
+            'Idle CPU',
+          ],
+          rows: o.trials.map((t) => [
+            MODE_NAMES[t.mode],
+            String(t.trial),
+            formatStatuses(t.summary.statuses),
+            formatPercent(t.errorRate),
+            formatCount(t.chargedButFailed),
+            t.receipts ? `${formatCount(t.receipts.deliveredOnce)} of ${formatCount(t.receipts.payments)} once` : '—',
+            idle(t.machine),
           ]),
-          align: ['left', 'left', 'right'],
-        },
-      },
-      {
-        kind: 'chart',
-        chart: {
-          id: 'chart-outage',
-          label: 'Error rate over time through the email outage, synchronous vs asynchronous',
-          caption: `Error rate per ${formatQuantity(bucketWidth(o.timeline))} s of load; the shaded band is the outage (${formatQuantity(o.downAtSec)}–${formatQuantity(o.upAtSec)} s).`,
-          fallback: `Error rate during the outage: ${MODES.map((m) => `${MODE_NAMES[m]} ${formatPercent(o.errorRateDuringOutage[m])}`).join(', ')}. The table of errors per second follows the chart.`,
-        },
-      },
-      {
-        kind: 'table',
-        htmlOnly: true,
-        collapsed: true,
-        table: {
-          caption: 'Errors / requests per time bucket',
-          head: ['From (s)', ...MODES.map((m) => MODE_NAMES[m])],
-          rows: atSecs.map((at) => [
-            `${formatQuantity(at)}${at >= o.downAtSec && at < o.upAtSec ? ' (email down)' : ''}`,
-            ...MODES.map((mode) => cell(bucketAt(mode, at))),
-          ]),
-          align: ['left', 'right', 'right'],
+          align: ['left', 'right', 'left', 'right', 'right', 'right', 'right'],
         },
       },
       {
         kind: 'table',
         table: sideEffectTable(
-          'Asynchronous: what happened to the side effects once email was back',
+          `Asynchronous: the side effects once email was back (the last receipt ${formatQuantity(o.recoverySec)} s after)`,
           o.afterRecovery,
-          'Payments answered 201 during the scenario',
         ),
       },
       {
         kind: 'p',
         text: [
           { strong: 'Synchronous:' },
-          ` ${plural(o.syncChargedButFailed, 'payment was', 'payments were')} charged while the client was told the request failed.`,
+          ` ${plural(charged, 'payment was', 'payments were')} charged while the client was told the request failed, and none of them got a receipt.`,
         ],
-      },
-    ],
-  };
-}
-
-function bucketWidth(timeline: Record<Mode, TimelineBucket[]>): number {
-  let width = Number.POSITIVE_INFINITY;
-  for (const mode of MODES) {
-    const buckets = timeline[mode] ?? [];
-    for (let i = 1; i < buckets.length; i++) {
-      const gap = (buckets[i]?.atSec ?? 0) - (buckets[i - 1]?.atSec ?? 0);
-      if (gap > 0 && gap < width) width = gap;
-    }
-  }
-  return Number.isFinite(width) ? width : 1;
-}
-
-function scalabilitySection(report: LabReport): Section {
-  const s = report.scalability;
-  return {
-    id: 'scalability',
-    title: 'Scalability',
-    blocks: [
-      {
-        kind: 'p',
-        text: `Email takes ${formatMs(s.sideEffectLatencyMs)} ms per receipt and one email process sends ${formatCount(s.perProcessConcurrency)} at once; ${formatQuantity(s.offeredPerSec)} payments/s offered for ${formatQuantity(s.durationSec)} s. Asynchronous: more email consumer processes; synchronous: the same work on the request path.`,
-      },
-      {
-        kind: 'table',
-        table: {
-          caption: 'Throughput against email processes',
-          head: [
-            'Mode',
-            'Email processes',
-            'Accepted/s',
-            'Side effects/s',
-            'Drain after load (s)',
-            'Errors',
-            'p99 (ms)',
-          ],
-          rows: [
-            ...s.async.map((r) => [
-              MODE_NAMES.async,
-              formatCount(r.processes),
-              formatQuantity(r.acceptedPerSec),
-              formatQuantity(r.sideEffectsPerSec),
-              formatQuantity(r.drainSec),
-              '—',
-              '—',
-            ]),
-            [
-              MODE_NAMES.sync,
-              formatCount(s.sync.processes),
-              formatQuantity(s.sync.acceptedPerSec),
-              formatQuantity(s.sync.sideEffectsPerSec),
-              '—',
-              formatPercent(s.sync.errorRate),
-              formatMs(s.sync.p99Ms),
-            ],
-          ],
-          align: ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
-        },
-      },
-      {
-        kind: 'chart',
-        chart: {
-          id: 'chart-scalability',
-          label:
-            'Side effects per second against the number of asynchronous email processes, with the synchronous figure',
-          caption: 'Side effects per second: asynchronous per number of email processes, synchronous beside it.',
-          fallback: [
-            ...s.async.map(
-              (r) => `${plural(r.processes, 'process', 'processes')} (async): ${formatQuantity(r.sideEffectsPerSec)}/s`,
-            ),
-            `${plural(s.sync.processes, 'process', 'processes')} (sync): ${formatQuantity(s.sync.sideEffectsPerSec)}/s`,
-          ].join('; '),
-        },
       },
     ],
   };
@@ -530,27 +517,102 @@ function crashSection(report: LabReport): Section {
   const c = report.crash;
   return {
     id: 'crash',
-    title: 'Crash: consumer processes killed',
+    title: 'Crash: a consumer killed mid-send',
     blocks: [
       {
         kind: 'p',
-        text: `${plural(c.killed, 'consumer process', 'consumer processes')} killed with SIGKILL during ${formatQuantity(c.durationSec)} s of load at ${formatQuantity(c.ratePerSec)} req/s.`,
+        text: `Asynchronous only. Several email consumers run (one more than there are trials); in each trial, ${formatQuantity(c.ratePerSec)} req/s for ${formatQuantity(c.durationSec)} s, and a third of the way in one consumer is killed with SIGKILL while it holds receipts; the others go on and take the dead one's receipts once their lease runs out. The lab’s mail server waits ${formatMs(c.smtpReplyDelayMs)} ms before confirming each receipt, as a remote server’s round trip would, so a kill can land after the server has a receipt and before the consumer recorded it: that receipt is sent again.`,
       },
-      { kind: 'table', table: sideEffectTable('Asynchronous: side effects afterwards', c.async, 'Payments') },
       {
         kind: 'table',
         table: {
-          caption: 'Synchronous: requests while its email process was dead',
-          head: ['Requests', 'Failed', 'Failure rate', 'Charged without a receipt'],
-          rows: [
-            [
-              formatCount(c.sync.requests),
-              formatCount(c.sync.failed),
-              share(c.sync.failed, c.sync.requests),
-              formatCount(c.sync.chargedWithoutReceipt),
-            ],
+          caption: 'Every trial',
+          head: ['Trial', 'Payments', 'In flight at the kill', 'Lost', 'Duplicated', 'Resends', 'Idle CPU'],
+          rows: c.trials.map((t) => [
+            String(t.trial),
+            formatCount(t.receipts.payments),
+            formatCount(t.inFlightAtKill),
+            formatCount(t.receipts.lost),
+            formatCount(t.receipts.duplicated),
+            formatCount(t.receipts.resends),
+            idle(t.machine),
+          ]),
+          align: ['right', 'right', 'right', 'right', 'right', 'right', 'right'],
+        },
+      },
+    ],
+  };
+}
+
+function scalabilitySection(report: LabReport): Section {
+  const s = report.scalability;
+  if (isSkipped(s)) {
+    return { id: 'scalability', title: 'Scalability', blocks: [{ kind: 'p', text: `Not measured: ${s.skipped}.` }] };
+  }
+  return {
+    id: 'scalability',
+    title: 'Scalability',
+    blocks: [
+      {
+        kind: 'p',
+        text: `Email takes ${formatMs(s.sideEffectLatencyMs)} ms per receipt and one email process sends ${formatCount(s.perProcessConcurrency)} at once. Every trial is offered ${formatQuantity(s.offeredPerSec)} payments/s: sync with its one email process on the request path; async with ${s.processes.join(', ')} email consumer processes, whose receipts per second are measured while a backlog waits.`,
+      },
+      {
+        kind: 'table',
+        table: {
+          caption: 'Every trial',
+          head: [
+            'Mode',
+            'Trial',
+            'Email processes',
+            'Offered',
+            'Accepted',
+            'Charged, told “failed”',
+            'Receipts/s (backlog)',
+            'Sending after the load (s)',
+            'Idle CPU',
           ],
-          align: ['right', 'right', 'right', 'right'],
+          rows: s.trials.map((t) => [
+            MODE_NAMES[t.mode],
+            String(t.trial),
+            formatCount(t.processes),
+            formatCount(t.offered),
+            `${formatCount(t.accepted)} (${formatPercent(t.accepted / Math.max(1, t.offered))})`,
+            formatCount(t.chargedButFailed),
+            t.receiptsPerSec === null ? (t.mode === 'async' ? 'no backlog' : '—') : formatQuantity(t.receiptsPerSec),
+            formatQuantity(t.sendingAfterLoadSec),
+            idle(t.machine),
+          ]),
+          align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+        },
+        collapsed: true,
+      },
+    ],
+  };
+}
+
+function readYourWritesSection(report: LabReport): Section {
+  const { probes } = report.readYourWrites;
+  return {
+    id: 'read-your-writes',
+    title: 'Read-your-writes: reading right after paying',
+    blocks: [
+      {
+        kind: 'p',
+        text: 'One payment at a time, and the moment its 201 arrives, two reads that depend on its side effects: the analytics summary, and a CSV report of the last hour. Sync did its side effects before answering; async did not yet.',
+      },
+      {
+        kind: 'table',
+        table: {
+          caption: 'Every probe',
+          head: ['Mode', 'Analytics counted it at once', 'Counted after (ms)', 'Report listed it'],
+          rows: probes.map((p) => [
+            MODE_NAMES[p.mode],
+            p.countedAtOnce ? 'yes' : 'no',
+            p.countedAfterMs === null ? 'never' : formatMs(p.countedAfterMs),
+            p.reportIncluded ? 'yes' : 'no',
+          ]),
+          align: ['left', 'left', 'right', 'left'],
         },
       },
     ],
@@ -559,10 +621,11 @@ function crashSection(report: LabReport): Section {
 
 function couplingSection(report: LabReport): Section {
   const c = report.coupling;
-  const services = (mode: Mode): Inline[] => {
-    const names = c.requestPathServices[mode] ?? [];
-    return names.flatMap((name, i): Inline[] => (i === 0 ? [{ code: name }] : [', ', { code: name }]));
-  };
+  const services = (mode: Mode): Inline[] =>
+    (c.requestPaths[mode][0] ?? []).flatMap((name, i): Inline[] =>
+      i === 0 ? [{ code: name }] : [', ', { code: name }],
+    );
+  const fourth = c.fourthSideEffect;
   return {
     id: 'coupling',
     title: 'Coupling',
@@ -570,40 +633,28 @@ function couplingSection(report: LabReport): Section {
       {
         kind: 'table',
         table: {
-          caption: 'Services on the request path (from one payment’s trace, the gateway included)',
-          head: ['Mode', 'Count', 'Services'],
+          caption: 'Services each payment’s request waited for, from its trace (the gateway included)',
+          head: ['Mode', 'Traced payments', 'Services', 'Which'],
           rows: MODES.map((mode) => [
             MODE_NAMES[mode],
-            formatCount((c.requestPathServices[mode] ?? []).length),
+            formatCount(c.requestPaths[mode].length),
+            c.requestPaths[mode].map((p) => p.length).join(', '),
             services(mode),
           ]),
-          align: ['left', 'right', 'left'],
+          align: ['left', 'right', 'right', 'left'],
         },
       },
-      {
-        kind: 'table',
-        table: {
-          caption: 'What a fourth side effect costs the request: p50',
-          head: ['Mode', 'Three side effects (ms)', 'Four (ms)', 'Change (ms)'],
-          rows: MODES.map((mode) => {
-            const { before, after } = c.p50Ms[mode];
-            return [MODE_NAMES[mode], formatMs(before), formatMs(after), formatDeltaMs(after - before)];
-          }),
-          align: ['left', 'right', 'right', 'right'],
-        },
-      },
-      {
-        kind: 'chart',
-        chart: {
-          id: 'chart-coupling',
-          label: 'Median response time with three and with four side effects, synchronous vs asynchronous',
-          caption: 'p50 with three side effects, then with a fourth added.',
-          fallback: MODES.map(
-            (m) =>
-              `${MODE_NAMES[m]}: ${formatMs(c.p50Ms[m].before)} ms, then ${formatMs(c.p50Ms[m].after)} ms with a fourth side effect`,
-          ).join('; '),
-        },
-      },
+      isSkipped(fourth)
+        ? { kind: 'p', text: `What a fourth side effect costs: not measured (${fourth.skipped}).` }
+        : {
+            kind: 'table',
+            table: loadTrialsTable(
+              `Every trial at ${formatQuantity(fourth.ratePerSec)} req/s: with four side effects (reports included), then with three`,
+              [...fourth.withFour, ...fourth.withThree],
+              false,
+            ),
+            collapsed: true,
+          },
     ],
   };
 }
@@ -611,11 +662,15 @@ function couplingSection(report: LabReport): Section {
 function sections(report: LabReport): Section[] {
   return [
     verdictSection(report),
+    evidenceSection(report),
+    costsSection(report),
+    noiseSection(report),
     latencySection(report),
-    slowDownstreamSection(report),
+    slowdownSection(report),
     outageSection(report),
-    scalabilitySection(report),
     crashSection(report),
+    scalabilitySection(report),
+    readYourWritesSection(report),
     couplingSection(report),
   ];
 }
@@ -645,7 +700,8 @@ function inlineMarkdown(inline: Inline): string {
   if (Array.isArray(inline)) return inline.map(inlineMarkdown).join('');
   if ('code' in inline) return codeSpan(inline.code);
   if ('strong' in inline) return `**${escapeMarkdown(inline.strong)}**`;
-  if ('verdict' in inline) return inline.verdict ? '**yes**' : '**no**';
+  if ('em' in inline) return `*${escapeMarkdown(inline.em)}*`;
+  if ('status' in inline) return `**${STATUS_MARK[inline.status]} ${inline.status}**`;
   if ('link' in inline) return `[${escapeMarkdown(inline.link)}](${inline.href})`;
   return '';
 }
@@ -670,7 +726,7 @@ export function renderMarkdown(report: LabReport): string {
     inlineMarkdown([
       'Charts: ',
       { link: REPORT_FILES.html, href: REPORT_FILES.html },
-      ' · raw data: ',
+      ' · every trial: ',
       { link: REPORT_FILES.json, href: REPORT_FILES.json },
     ]),
     '',
@@ -679,7 +735,9 @@ export function renderMarkdown(report: LabReport): string {
     out.push(`## ${escapeMarkdown(section.title)}`, '');
     for (const block of section.blocks) {
       if (block.kind === 'p') out.push(inlineMarkdown(block.text), '');
-      else if (block.kind === 'table' && !block.htmlOnly) out.push(tableMarkdown(block.table), '');
+      else if (block.kind === 'h3') out.push(`### ${inlineMarkdown(block.text)}`, '');
+      else if (block.kind === 'list') out.push(...block.items.map((item) => `- ${inlineMarkdown(item)}`), '');
+      else if (block.kind === 'table') out.push(tableMarkdown(block.table), '');
     }
   }
   return `${out.join('\n').trimEnd()}\n`;
@@ -688,9 +746,7 @@ export function renderMarkdown(report: LabReport): string {
 // ---------------------------------------------------------------------------------------------
 // HTML
 
-export function escapeHtml(text: string): string {
-  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export const escapeHtml = escapeXml;
 
 /** JSON for a `<script type="application/json">`: no `<`, `>` or `&` left to end the element early. */
 export function scriptJson(value: unknown): string {
@@ -707,8 +763,10 @@ function inlineHtml(inline: Inline): string {
   if (Array.isArray(inline)) return inline.map(inlineHtml).join('');
   if ('code' in inline) return `<code>${escapeHtml(inline.code)}</code>`;
   if ('strong' in inline) return `<strong>${escapeHtml(inline.strong)}</strong>`;
-  if ('verdict' in inline)
-    return inline.verdict ? '<strong class="verdict yes">yes</strong>' : '<strong class="verdict no">no</strong>';
+  if ('em' in inline) return `<em>${escapeHtml(inline.em)}</em>`;
+  if ('status' in inline) {
+    return `<strong class="status ${inline.status.replace(/ /g, '-')}">${STATUS_MARK[inline.status]} ${escapeHtml(inline.status)}</strong>`;
+  }
   if ('link' in inline) return `<a href="${escapeHtml(inline.href)}">${escapeHtml(inline.link)}</a>`;
   return '';
 }
@@ -736,26 +794,40 @@ function tableHtml(table: Table, id: string, collapsed = false): string {
   return collapsed ? `<details>\n<summary>${escapeHtml(table.caption)}</summary>\n${html}\n</details>` : html;
 }
 
-function chartHtml(chart: Chart): string {
-  return [
-    '<figure class="chart">',
-    `<div class="canvas-box"><canvas id="${escapeHtml(chart.id)}" role="img" aria-label="${escapeHtml(chart.label)}"><p>${escapeHtml(chart.fallback)}</p></canvas></div>`,
-    `<figcaption>${inlineHtml(chart.caption)}</figcaption>`,
-    '</figure>',
-  ].join('\n');
+function blockHtml(block: Block, nextTableId: () => string): string {
+  switch (block.kind) {
+    case 'p':
+      return `<p>${inlineHtml(block.text)}</p>`;
+    case 'h3':
+      return `<h3 id="${escapeHtml(block.id)}">${inlineHtml(block.text)}</h3>`;
+    case 'list':
+      return `<ul>\n${block.items.map((item) => `<li>${inlineHtml(item)}</li>`).join('\n')}\n</ul>`;
+    case 'table':
+      return tableHtml(block.table, nextTableId(), block.collapsed);
+    case 'svg':
+      return `<figure class="chart">\n${block.svg}\n<figcaption>${inlineHtml(block.caption)}</figcaption>\n</figure>`;
+    case 'canvas':
+      return [
+        '<figure class="chart">',
+        `<div class="canvas-box"><canvas id="${escapeHtml(block.id)}" role="img" aria-label="${escapeHtml(block.label)}"><p>${escapeHtml(block.fallback)}</p></canvas></div>`,
+        `<figcaption>${inlineHtml(block.caption)}</figcaption>`,
+        '</figure>',
+      ].join('\n');
+  }
 }
 
 const CSS = `
 :root { color-scheme: light; --text: #1d1f23; --muted: #5b6270; --line: #d9dde3; --stripe: #f6f7f9;
-  --sync: #d55e00; --async: #0072b2; --yes: #1a7f37; --no: #b42318; }
+  --sync: #d55e00; --async: #0072b2; --yes: #1a7f37; --no: #b42318; --unknown: #6e7781; }
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
 body { margin: 0; color: var(--text); background: #fff; line-height: 1.5;
   font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 60rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
+main { max-width: 64rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
 h1 { font-size: 1.75rem; line-height: 1.2; margin: 0 0 .75rem; }
 h2 { font-size: 1.3rem; margin: 2.5rem 0 .75rem; padding-top: .5rem; border-top: 1px solid var(--line); }
-p { margin: .5rem 0 1rem; }
+h3 { font-size: 1.05rem; margin: 1.75rem 0 .5rem; }
+p, li { margin: .5rem 0 1rem; }
 header p { color: var(--muted); }
 a { color: var(--async); }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: .9em;
@@ -769,15 +841,17 @@ thead th { border-bottom: 2px solid var(--text); white-space: nowrap; }
 tbody th { font-weight: 600; }
 tbody tr:nth-child(even) { background: var(--stripe); }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.verdict { display: inline-block; padding: 0 .45em; border-radius: 3px; color: #fff; }
-.verdict.yes { background: var(--yes); }
-.verdict.no { background: var(--no); }
-#verdicts tbody th, #verdicts td:not(:last-child) { min-width: 7rem; }
+.status { display: inline-block; padding: 0 .45em; border-radius: 3px; color: #fff; white-space: nowrap; }
+.status.holds { background: var(--yes); }
+.status.does-not-hold { background: var(--no); }
+.status.not-shown { background: var(--unknown); }
+#verdicts tbody th, #verdicts td:not(:last-child) { min-width: 8rem; }
 figure.chart { margin: 1rem 0 1.75rem; }
 .canvas-box { position: relative; height: 20rem; }
 figcaption { color: var(--muted); font-size: .9rem; margin-top: .4rem; }
 details { margin: 0 0 1.25rem; }
 summary { cursor: pointer; color: var(--muted); margin-bottom: .5rem; }
+${CHART_CSS}
 @media (max-width: 40rem) {
   body { font-size: 15px; }
   main { padding: 1rem .75rem 2rem; }
@@ -788,214 +862,16 @@ summary { cursor: pointer; color: var(--muted); margin-bottom: .5rem; }
 @media print { .canvas-box { break-inside: avoid; } a { color: inherit; } }
 `;
 
-/**
- * Builds the charts from the embedded data (#lab-data). Plain browser JavaScript, kept as text so
- * that no transpiler helper leaks into the page.
- */
-const CHARTS_SCRIPT = `
-(function () {
-  'use strict';
-  var source = document.getElementById('lab-data');
-  if (!source || typeof Chart === 'undefined') return;
-  var data = JSON.parse(source.textContent);
-  var MODES = ['sync', 'async'];
-  var NAMES = { sync: 'Synchronous', async: 'Asynchronous' };
-  var COLORS = { sync: '#d55e00', async: '#0072b2' };
-  var reduceMotion = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
-  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
-  Chart.defaults.color = '#1d1f23';
-  Chart.defaults.maintainAspectRatio = false;
-  if (reduceMotion) Chart.defaults.animation = false;
-
-  function finite(v) { return typeof v === 'number' && isFinite(v); }
-  function ms(v) { return finite(v) ? (Math.abs(v) < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US')) : '—'; }
-  function nearestRank(sorted, p) {
-    if (!sorted || sorted.length === 0) return null;
-    var rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-    return sorted[rank];
-  }
-  function make(id, config) {
-    var canvas = document.getElementById(id);
-    if (!canvas) return null;
-    return new Chart(canvas, config);
-  }
-
-  // (a) Response time by percentile at the highest rate.
-  var percentiles = [];
-  for (var p = 0; p <= 99; p++) percentiles.push(p);
-  percentiles.push(99.5, 99.9, 100);
-  var distribution = (data.latency && data.latency.distribution) || {};
-  make('chart-latency', {
-    type: 'line',
-    data: {
-      datasets: MODES.map(function (mode) {
-        return {
-          label: NAMES[mode],
-          data: percentiles.map(function (q) { return { x: q, y: nearestRank(distribution[mode], q) }; }),
-          borderColor: COLORS[mode], backgroundColor: COLORS[mode], borderWidth: 2, pointRadius: 0, tension: 0
-        };
-      })
-    },
-    options: {
-      interaction: { mode: 'nearest', axis: 'x', intersect: false },
-      scales: {
-        x: { type: 'linear', min: 0, max: 100, title: { display: true, text: 'Percentile' } },
-        y: { beginAtZero: true, title: { display: true, text: 'Response time (ms)' } }
-      },
-      plugins: {
-        tooltip: { callbacks: {
-          title: function (items) { return items.length ? 'p' + items[0].parsed.x : ''; },
-          label: function (item) { return item.dataset.label + ': ' + ms(item.parsed.y) + ' ms'; }
-        } }
-      }
-    }
-  });
-
-  // (b) Error rate over time through the outage, the outage shaded.
-  var outage = data.outage || {};
-  var timeline = outage.timeline || {};
-  var width = Infinity;
-  MODES.forEach(function (mode) {
-    var buckets = timeline[mode] || [];
-    for (var i = 1; i < buckets.length; i++) {
-      var gap = buckets[i].atSec - buckets[i - 1].atSec;
-      if (gap > 0 && gap < width) width = gap;
-    }
-  });
-  if (!isFinite(width)) width = 1;
-  var outageBand = {
-    id: 'outageBand',
-    beforeDatasetsDraw: function (chart, args, opts) {
-      var x = chart.scales.x, area = chart.chartArea;
-      if (!x || !area || !finite(opts.from) || !finite(opts.to)) return;
-      var left = Math.max(area.left, x.getPixelForValue(opts.from));
-      var right = Math.min(area.right, x.getPixelForValue(opts.to));
-      if (!(right > left)) return;
-      var ctx = chart.ctx;
-      ctx.save();
-      ctx.fillStyle = 'rgba(120, 120, 120, 0.16)';
-      ctx.fillRect(left, area.top, right - left, area.bottom - area.top);
-      ctx.fillStyle = '#5b6270';
-      ctx.textAlign = 'center';
-      ctx.textBaseline = 'top';
-      ctx.fillText('email down', (left + right) / 2, area.top + 4);
-      ctx.restore();
-    }
-  };
-  make('chart-outage', {
-    type: 'line',
-    plugins: [outageBand],
-    data: {
-      datasets: MODES.map(function (mode) {
-        var buckets = timeline[mode] || [];
-        var points = buckets.map(function (b) {
-          return { x: b.atSec, y: b.requests > 0 ? (100 * b.errors) / b.requests : null };
-        });
-        if (buckets.length) points.push({ x: buckets[buckets.length - 1].atSec + width, y: points[points.length - 1].y });
-        return {
-          label: NAMES[mode], data: points, stepped: 'before', spanGaps: false,
-          borderColor: COLORS[mode], backgroundColor: COLORS[mode], borderWidth: 2, pointRadius: 0
-        };
-      })
-    },
-    options: {
-      interaction: { mode: 'nearest', axis: 'x', intersect: false },
-      scales: {
-        x: { type: 'linear', title: { display: true, text: 'Seconds into the load' } },
-        y: { min: 0, max: 100, title: { display: true, text: 'Error rate' },
-          ticks: { callback: function (v) { return v + '%'; } } }
-      },
-      plugins: {
-        outageBand: { from: outage.downAtSec, to: outage.upAtSec },
-        tooltip: { callbacks: {
-          title: function (items) { return items.length ? items[0].parsed.x + ' s' : ''; },
-          label: function (item) {
-            return item.dataset.label + ': ' + (finite(item.parsed.y) ? item.parsed.y.toFixed(1) + '%' : 'no requests');
-          }
-        } }
-      }
-    }
-  });
-
-  // (c) Side effects per second against async email processes, sync beside them.
-  var scalability = data.scalability || {};
-  var asyncRuns = scalability.async || [];
-  var sync = scalability.sync;
-  var labels = asyncRuns.map(function (r) { return r.processes + ' (async)'; });
-  if (sync) labels.push(sync.processes + ' (sync)');
-  make('chart-scalability', {
-    type: 'bar',
-    data: {
-      labels: labels,
-      datasets: [
-        { label: NAMES.async, backgroundColor: COLORS.async,
-          data: asyncRuns.map(function (r) { return r.sideEffectsPerSec; }).concat(sync ? [null] : []) },
-        { label: NAMES.sync, backgroundColor: COLORS.sync,
-          data: asyncRuns.map(function () { return null; }).concat(sync ? [sync.sideEffectsPerSec] : []) }
-      ]
-    },
-    options: {
-      skipNull: true,
-      scales: {
-        x: { title: { display: true, text: 'Email processes' } },
-        y: { beginAtZero: true, title: { display: true, text: 'Side effects per second' } }
-      }
-    }
-  });
-
-  // (d) p50 before and after a fourth side effect.
-  var coupling = (data.coupling && data.coupling.p50Ms) || {};
-  make('chart-coupling', {
-    type: 'bar',
-    data: {
-      labels: MODES.map(function (m) { return NAMES[m]; }),
-      datasets: [
-        { label: 'Three side effects', backgroundColor: '#9db4cc',
-          data: MODES.map(function (m) { return coupling[m] ? coupling[m].before : null; }) },
-        { label: 'Four side effects', backgroundColor: '#27486b',
-          data: MODES.map(function (m) { return coupling[m] ? coupling[m].after : null; }) }
-      ]
-    },
-    options: {
-      scales: { y: { beginAtZero: true, title: { display: true, text: 'p50 (ms)' } } },
-      plugins: { tooltip: { callbacks: {
-        label: function (item) { return item.dataset.label + ': ' + ms(item.parsed.y) + ' ms'; }
-      } } }
-    }
-  });
-})();
-`;
-
-let chartJsSource: string | undefined;
-
-/** Chart.js's UMD build, read once from the installed package (its exports map hides dist/). */
-export function chartJsUmd(): string {
-  if (chartJsSource === undefined) {
-    const main = createRequire(import.meta.url).resolve('chart.js');
-    const text = readFileSync(join(dirname(main), 'chart.umd.js'), 'utf8');
-    chartJsSource = inlineScript(text.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
-  }
-  return chartJsSource;
-}
-
-/** Script text safe inside `<script>`: nothing that would end or confuse the element. */
-function inlineScript(code: string): string {
-  return code.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
-}
-
 export function renderHtml(report: LabReport, options: { chartJs?: string } = {}): string {
   let tables = 0;
+  const nextTableId = () => `table-${++tables}`;
   const chartJs = options.chartJs === undefined ? chartJsUmd() : inlineScript(options.chartJs);
   const title = `Syncopate lab report — ${reportDate(report)}`;
   const body: string[] = [];
   for (const section of sections(report)) {
     body.push(`<section id="${escapeHtml(section.id)}" aria-labelledby="${escapeHtml(section.id)}-title">`);
     body.push(`<h2 id="${escapeHtml(section.id)}-title">${escapeHtml(section.title)}</h2>`);
-    for (const block of section.blocks) {
-      if (block.kind === 'p') body.push(`<p>${inlineHtml(block.text)}</p>`);
-      else if (block.kind === 'table') body.push(tableHtml(block.table, `table-${++tables}`, block.collapsed));
-      else body.push(chartHtml(block.chart));
-    }
+    for (const block of section.blocks) body.push(blockHtml(block, nextTableId));
     body.push('</section>');
   }
   return `<!doctype html>
@@ -1013,7 +889,7 @@ export function renderHtml(report: LabReport, options: { chartJs?: string } = {}
 ${headline(report)
   .map((line) => `<p>${inlineHtml(line)}</p>`)
   .join('\n')}
-<p>${inlineHtml(['Also: ', { link: REPORT_FILES.markdown, href: REPORT_FILES.markdown }, ' (Markdown) · ', { link: REPORT_FILES.json, href: REPORT_FILES.json }, ' (raw data).'])}</p>
+<p>${inlineHtml(['Also: ', { link: REPORT_FILES.markdown, href: REPORT_FILES.markdown }, ' (Markdown) · ', { link: REPORT_FILES.json, href: REPORT_FILES.json }, ' (every trial).'])}</p>
 </header>
 ${body.join('\n')}
 </main>

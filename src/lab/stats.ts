@@ -1,9 +1,7 @@
-import type { LatencySummary, TimelineBucket } from './results.js';
+import type { Interval, LatencySummary, Status } from './results.js';
 
 /** One answered (or failed) request of a lab load. */
 export interface RequestRecord {
-  /** When it was answered, ms since the load began. */
-  atMs: number;
   latencyMs: number;
   /** 0: no answer (connection refused, reset, client timeout). */
   status: number;
@@ -16,44 +14,93 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[rank] as number;
 }
 
-/** Percentiles are of successful (2xx) answers; every answer counts in `statuses`. */
-export function summarize(records: readonly RequestRecord[], durationSec: number): LatencySummary {
-  // Percentiles of the answers that succeeded: a fast refusal is not a fast payment (counted in `statuses`).
-  const latencies = records
+export const isError = (status: number) => status < 200 || status >= 300;
+
+/** Response times (ms, sorted) of the answers that succeeded: a fast refusal is not a fast payment. */
+export function successLatencies(records: readonly RequestRecord[]): number[] {
+  return records
     .filter((r) => !isError(r.status))
     .map((r) => r.latencyMs)
     .filter(Number.isFinite)
     .sort((a, b) => a - b);
+}
+
+/** Percentiles are of successful (2xx) answers; every answer counts in `statuses`. */
+export function summarize(records: readonly RequestRecord[], durationSec: number): LatencySummary {
+  const latencies = successLatencies(records);
   const statuses: Record<string, number> = {};
   for (const { status } of records) statuses[status] = (statuses[status] ?? 0) + 1;
-  const ok = records.filter((r) => r.status >= 200 && r.status < 300).length;
   return {
     requests: records.length,
+    succeeded: latencies.length,
     statuses,
     p50Ms: round(percentile(latencies, 50)),
     p95Ms: round(percentile(latencies, 95)),
     p99Ms: round(percentile(latencies, 99)),
     maxMs: round(latencies.at(-1) ?? 0),
-    throughputPerSec: round(ok / Math.max(durationSec, 0.001)),
+    throughputPerSec: round(latencies.length / Math.max(durationSec, 0.001)),
   };
 }
 
-export const isError = (status: number) => status < 200 || status >= 300;
+/**
+ * The fewest answers a trial needs for each percentile to mean something: at least two answers
+ * beyond it (with fewer, the "p99" is simply the slowest answer, and one hiccup decides it).
+ */
+export const MIN_ANSWERS: Record<'p50' | 'p95' | 'p99', number> = { p50: 5, p95: 40, p99: 200 };
 
-/** Requests and errors per `bucketSec`, from the load's start, by answer time. */
-export function timeline(records: readonly RequestRecord[], bucketSec: number, totalSec: number): TimelineBucket[] {
-  const buckets: TimelineBucket[] = Array.from({ length: Math.ceil(totalSec / bucketSec) }, (_, i) => ({
-    atSec: round(i * bucketSec),
-    requests: 0,
-    errors: 0,
-  }));
-  for (const record of records) {
-    const bucket = buckets[Math.min(buckets.length - 1, Math.floor(record.atMs / 1_000 / bucketSec))];
-    if (!bucket) continue;
-    bucket.requests += 1;
-    if (isError(record.status)) bucket.errors += 1;
-  }
-  return buckets;
+/** The median and the range of one figure over the trials; null for no trial. */
+export function intervalOf(values: readonly number[]): Interval | null {
+  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (finite.length === 0) return null;
+  const middle = Math.floor(finite.length / 2);
+  const median =
+    finite.length % 2 === 1
+      ? (finite[middle] as number)
+      : ((finite[middle - 1] as number) + (finite[middle] as number)) / 2;
+  return {
+    median: round(median, 2),
+    min: round(finite[0] as number, 2),
+    max: round(finite.at(-1) as number, 2),
+    n: finite.length,
+  };
+}
+
+/**
+ * What `after − before` may be, from two sets of trials: the difference of the medians, and the
+ * widest range the trials allow (the smallest `after` less the largest `before`, and the other way).
+ */
+export function differenceOf(after: Interval | null, before: Interval | null): Interval | null {
+  if (!after || !before) return null;
+  return {
+    median: round(after.median - before.median, 2),
+    min: round(after.min - before.max, 2),
+    max: round(after.max - before.min, 2),
+    n: Math.min(after.n, before.n),
+  };
+}
+
+/** Trials a comparison needs before it may say anything. */
+export const MIN_TRIALS = 3;
+
+/**
+ * Whether `second` is better than `first` beyond the noise: `holds` when their ranges over the
+ * trials do not overlap and `second` is on the better side, `does not hold` when they do not
+ * overlap and `first` is, `not shown` when they overlap or either has fewer than MIN_TRIALS.
+ * With three trials a side, two ranges this far apart happen by chance about once in twenty.
+ */
+export function compare(first: Interval | null, second: Interval | null, better: 'lower' | 'higher'): Status {
+  if (!first || !second || first.n < MIN_TRIALS || second.n < MIN_TRIALS) return 'not shown';
+  // The side the claim says is lower, and the other.
+  const [low, high] = better === 'lower' ? [second, first] : [first, second];
+  if (low.max < high.min) return 'holds';
+  if (high.max < low.min) return 'does not hold';
+  return 'not shown';
+}
+
+/** (max − min) / median: how far the trials of one point were apart, relative to their median. */
+export function relativeSpread(interval: Interval | null): number | null {
+  if (!interval || interval.n < 2 || interval.median === 0) return null;
+  return round((interval.max - interval.min) / Math.abs(interval.median), 3);
 }
 
 export function round(value: number, digits = 1): number {

@@ -197,9 +197,23 @@ describe.skipIf(!haveBrowser)('the dashboard, in a real browser against the runn
   it("shows the latest lab report's verdicts and charts, and links to its HTML page", async () => {
     const lab = page.locator('#lab');
     await lab.locator('table.verdicts tbody tr').first().waitFor();
+    const report = sampleReport();
     const aspects = await lab.locator('table.verdicts tbody th').allTextContents();
-    expect(aspects).toEqual(sampleReport().verdicts.map((v) => v.aspect));
-    expect(await lab.locator('figure.chart').count()).toBe(3);
+    expect(aspects).toEqual(report.verdicts.map((v) => v.aspect));
+    // A chart per verdict, under the verdict's status, a row per check with the check's status.
+    const charts = lab.locator('figure.chart');
+    expect(await charts.evaluateAll((figures) => figures.map((f) => f.getAttribute('data-status')))).toEqual(
+      report.verdicts.map((v) => v.status),
+    );
+    const rows = await charts
+      .first()
+      .locator('g.row')
+      .evaluateAll((gs) => gs.map((g) => g.getAttribute('data-status')));
+    const latency = report.verdicts[0]?.checks ?? [];
+    expect(rows).toEqual(
+      [...latency.filter((c) => c.primary), ...latency.filter((c) => !c.primary)].map((c) => c.status),
+    );
+    expect(await lab.locator('table.costs tbody tr').count()).toBe(report.costs.length);
     const link = lab.getByRole('link', { name: 'the full report with its charts' });
     const html = await fetch(new URL((await link.getAttribute('href')) ?? '', system.url));
     expect(await html.text()).toContain('the report');

@@ -1,4 +1,17 @@
-import type { LabReport, LatencySummary, Mode, TimelineBucket } from '../../src/lab/results.js';
+import { conclude } from '../../src/lab/conclude.js';
+import type {
+  CrashTrial,
+  LabReport,
+  LoadTrial,
+  MachineUse,
+  Measured,
+  Mode,
+  OutageTrial,
+  ReadYourWritesProbe,
+  ScalabilityTrial,
+} from '../../src/lab/results.js';
+import { LAB_REPORT_VERSION } from '../../src/lab/results.js';
+import { summarize } from '../../src/lab/stats.js';
 
 /** A deterministic pseudo-random source (LCG), so the fixture is the same on every run. */
 function random(seed: number): () => number {
@@ -9,56 +22,163 @@ function random(seed: number): () => number {
   };
 }
 
-/** `count` response times, sorted, around `medianMs` with a long right tail (log-normal). */
-function responseTimes(count: number, medianMs: number, spread: number, seed: number): number[] {
+/** `count` values around `median` with a long right tail (log-normal), rounded to 0.1. */
+function logNormal(count: number, median: number, spread: number, seed: number): number[] {
   const next = random(seed);
-  const values: number[] = [];
-  for (let i = 0; i < count; i++) {
+  return Array.from({ length: count }, () => {
     const u = Math.max(next(), 1e-9);
-    const v = next();
-    const normal = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    values.push(Math.round(medianMs * Math.exp(spread * normal) * 10) / 10);
-  }
-  return values.sort((a, b) => a - b);
-}
-
-function summary(
-  requests: number,
-  errors: Record<string, number>,
-  ms: [p50: number, p95: number, p99: number, max: number],
-  durationSec: number,
-): LatencySummary {
-  const failed = Object.values(errors).reduce((sum, n) => sum + n, 0);
-  return {
-    requests,
-    statuses: { '201': requests - failed, ...errors },
-    p50Ms: ms[0],
-    p95Ms: ms[1],
-    p99Ms: ms[2],
-    maxMs: ms[3],
-    throughputPerSec: Math.round(((requests - failed) / durationSec) * 10) / 10,
-  };
-}
-
-function timeline(
-  mode: Mode,
-  ratePerSec: number,
-  seconds: number,
-  downAtSec: number,
-  upAtSec: number,
-): TimelineBucket[] {
-  return Array.from({ length: seconds }, (_, atSec) => {
-    const down = atSec >= downAtSec && atSec < upAtSec;
-    const errors = mode === 'sync' && down ? (atSec === downAtSec ? ratePerSec / 2 : ratePerSec - 1) : 0;
-    return { atSec, requests: ratePerSec, errors };
+    const normal = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
+    return Math.round(median * Math.exp(spread * normal) * 10) / 10;
   });
 }
 
-/** A full, realistic lab report (every field filled), for the renderer's tests and others. */
-export function sampleReport(): LabReport {
+const machine = (otherCpus: number, idleShare = 0.3): MachineUse => ({
+  seconds: 10,
+  idleShare,
+  loadGeneratorCpus: 0.35,
+  systemCpus: { requestPath: 0.6, sideEffects: 0.4 },
+  otherCpus,
+});
+
+let seed = 1;
+const startedAt = (minute: number) => `2025-06-14T09:${String(30 + minute).padStart(2, '0')}:00.000Z`;
+
+interface LoadShape {
+  ratePerSec: number;
+  durationSec: number;
+  median: number;
+  /** Log-normal spread: larger, a longer tail. */
+  spread?: number;
+  /** Async: the receipt's lag after the answer. */
+  receiptMedian?: number;
+  others?: number;
+  idle?: number;
+  /** Answers that failed (status 502). */
+  failed?: number;
+}
+
+function loadTrial(mode: Mode, trial: number, shape: LoadShape): LoadTrial {
+  const count = shape.ratePerSec * shape.durationSec;
+  const latencies = logNormal(count, shape.median, shape.spread ?? 0.35, seed++).sort((a, b) => a - b);
+  const failed = shape.failed ?? 0;
+  const records = latencies.map((latencyMs, i) => ({ latencyMs, status: i < failed ? 502 : 201 }));
   return {
+    mode,
+    trial,
+    startedAt: startedAt(trial),
+    machine: machine(shape.others ?? 0.05, shape.idle),
+    ratePerSec: shape.ratePerSec,
+    durationSec: shape.durationSec,
+    summary: summarize(records, shape.durationSec),
+    latenciesMs: latencies.slice(failed),
+    receiptAfterAnswerMs:
+      mode === 'async'
+        ? logNormal(count - failed, shape.receiptMedian ?? 40, 0.5, seed++).sort((a, b) => a - b)
+        : logNormal(count - failed, 20, 0.3, seed++)
+            .map((v) => -v)
+            .sort((a, b) => a - b),
+    ...(mode === 'async' ? { queues: { maxDepth: 40 + trial * 10, maxLagMs: 120 + trial * 20 } } : {}),
+  };
+}
+
+/** Three trials a mode, interleaved, each trial's median nudged so the trials differ. */
+function trials(shapes: Record<Mode, LoadShape>, nudge = [1, 1.08, 0.94]): LoadTrial[] {
+  return nudge.flatMap((factor, i) =>
+    (['sync', 'async'] as const).map((mode) =>
+      loadTrial(mode, i + 1, { ...shapes[mode], median: shapes[mode].median * factor }),
+    ),
+  );
+}
+
+const receipts = (payments: number, resends = 0) => ({
+  payments,
+  deliveredOnce: payments,
+  lost: 0,
+  duplicated: 0,
+  resends,
+});
+
+/** What a full lab run measured: every scenario, three trials a mode, some of them noisy. */
+export function sampleMeasured(): Measured {
+  seed = 1;
+  const outageTrials: OutageTrial[] = [1, 2, 3].flatMap((trial) => [
+    {
+      mode: 'sync' as const,
+      trial,
+      startedAt: startedAt(10 + trial),
+      machine: machine(0.1),
+      summary: summarize(
+        Array.from({ length: 80 }, (_, i) => ({ latencyMs: 30, status: i < 78 ? 502 : 0 })),
+        4,
+      ),
+      errorRate: 1,
+      chargedButFailed: 78,
+    },
+    {
+      mode: 'async' as const,
+      trial,
+      startedAt: startedAt(10 + trial),
+      machine: machine(0.1),
+      summary: summarize(
+        Array.from({ length: 80 }, () => ({ latencyMs: 12, status: 201 })),
+        4,
+      ),
+      errorRate: 0,
+      chargedButFailed: 0,
+      receipts: receipts(80),
+    },
+  ]);
+  const crashTrials: CrashTrial[] = [1, 2, 3].map((trial) => ({
+    mode: 'async',
+    trial,
+    startedAt: startedAt(15 + trial),
+    machine: machine(0.1),
+    receipts: receipts(160, trial === 2 ? 4 : 3),
+    inFlightAtKill: 4,
+  }));
+  const scalabilityTrials: ScalabilityTrial[] = [1, 2, 3].flatMap((trial) => [
+    {
+      mode: 'sync' as const,
+      trial,
+      startedAt: startedAt(20 + trial),
+      machine: machine(0.05),
+      processes: 1,
+      offered: 80,
+      accepted: 20 + trial,
+      chargedButFailed: 60 - trial,
+      receiptsPerSec: null,
+      sendingAfterLoadSec: 9 + trial * 0.2,
+      summary: summarize(
+        Array.from({ length: 80 }, (_, i) => ({ latencyMs: 1_900, status: i < 20 + trial ? 201 : 502 })),
+        2,
+      ),
+    },
+    ...[4, 2, 1].map((processes) => ({
+      mode: 'async' as const,
+      trial,
+      startedAt: startedAt(20 + trial),
+      machine: machine(0.05),
+      processes,
+      offered: 80,
+      accepted: 80,
+      chargedButFailed: 0,
+      receiptsPerSec: processes * 7.8 + trial * 0.1,
+      sendingAfterLoadSec: 8 / processes,
+      summary: summarize(
+        Array.from({ length: 80 }, () => ({ latencyMs: 15, status: 201 })),
+        2,
+      ),
+    })),
+  ]);
+  const probes: ReadYourWritesProbe[] = Array.from({ length: 10 }, (_, i) =>
+    i % 2 === 0
+      ? { mode: 'sync', countedAtOnce: true, countedAfterMs: 3, reportIncluded: true }
+      : { mode: 'async', countedAtOnce: false, countedAfterMs: 20 + i, reportIncluded: i > 5 },
+  );
+  return {
+    version: LAB_REPORT_VERSION,
     startedAt: '2025-06-14T09:30:05.123Z',
-    finishedAt: '2025-06-14T09:52:41.870Z',
+    finishedAt: '2025-06-14T09:37:41.870Z',
     quick: false,
     machine: {
       cpus: 2,
@@ -68,122 +188,96 @@ export function sampleReport(): LabReport {
       platform: 'linux',
     },
     transport: 'rabbitmq',
-    verdicts: [
-      {
-        aspect: 'Latency (initial response)',
-        sync: 'p50 48 ms at 100 req/s',
-        async: 'p50 6.2 ms at 100 req/s',
-        holds: true,
-        because:
-          'The asynchronous request answers once the payment and its outbox row commit, without waiting for email.',
-      },
-      {
-        aspect: 'Coupling',
-        sync: '5 services on the request path',
-        async: '2 services on the request path',
-        holds: true,
-        because:
-          'A fourth side effect added 16 ms to the synchronous p50 and nothing measurable to the asynchronous one.',
-      },
-      {
-        aspect: 'Failure isolation',
-        sync: '94.2% errors while email was down',
-        async: '0% errors while email was down',
-        holds: true,
-        because:
-          'Every receipt queued during the outage went out once email was back, while sync failed and still charged.',
-      },
-      {
-        aspect: 'Scalability',
-        sync: '20 side effects/s',
-        async: '38 side effects/s with 4 processes',
-        holds: false,
-        because: 'On two cores the fourth email process added nothing: throughput flattened at two processes.',
-      },
-    ],
+    trials: 3,
     latency: {
-      rates: [50, 100, 200].map((ratePerSec, i) => {
-        const durationSec = 30;
-        const requests = ratePerSec * durationSec;
-        return {
-          ratePerSec,
-          durationSec,
-          sync: summary(
-            requests,
-            i === 2 ? { '503': 12, '0': 3 } : {},
-            [41 + i * 7, 88 + i * 30, 140 + i * 90, 320 + i * 200],
-            durationSec,
-          ),
-          async: summary(requests, {}, [5.8 + i * 0.4, 9.6 + i * 2, 14 + i * 6, 61 + i * 25], durationSec),
-          asyncEventualLag: { samples: 200, p50Ms: 58 + i * 9, p95Ms: 130 + i * 40, maxMs: 410 + i * 150 },
-        };
-      }),
-      distribution: {
-        sync: responseTimes(2_000, 55, 0.45, 7),
-        async: responseTimes(2_000, 6.6, 0.5, 11),
-      },
+      durationSec: 10,
+      points: [
+        {
+          ratePerSec: 25,
+          trials: trials({
+            sync: { ratePerSec: 25, durationSec: 10, median: 50 },
+            async: { ratePerSec: 25, durationSec: 10, median: 20 },
+          }),
+        },
+        {
+          // The tail goes the other way here: async's p99 above sync's (a noisy machine, too).
+          ratePerSec: 100,
+          trials: trials({
+            sync: { ratePerSec: 100, durationSec: 10, median: 110, spread: 0.25, others: 0.6, idle: 0.04 },
+            async: { ratePerSec: 100, durationSec: 10, median: 55, spread: 0.75, others: 0.6, idle: 0.04 },
+          }),
+        },
+      ],
     },
-    slowDownstream: {
+    slowdown: {
       addedLatencyMs: 300,
-      ratePerSec: 50,
-      before: {
-        sync: summary(1_500, {}, [42, 90, 150, 330], 30),
-        async: summary(1_500, {}, [5.9, 9.8, 15, 60], 30),
-      },
-      during: {
-        sync: summary(1_500, { '504': 4 }, [346, 402, 470, 1_020], 30),
-        async: summary(1_500, {}, [6.1, 10.2, 16, 71], 30),
-      },
+      ratePerSec: 10,
+      durationSec: 10,
+      trials: trials({
+        sync: { ratePerSec: 10, durationSec: 10, median: 330, spread: 0.05 },
+        async: { ratePerSec: 10, durationSec: 10, median: 9, receiptMedian: 330 },
+      }),
     },
     outage: {
-      outageSec: 15,
-      ratePerSec: 40,
-      downAtSec: 20,
-      upAtSec: 35,
-      timeline: {
-        sync: timeline('sync', 40, 60, 20, 35),
-        async: timeline('async', 40, 60, 20, 35),
-      },
-      errorRateDuringOutage: { sync: 0.9417, async: 0 },
-      statusesDuringOutage: {
-        sync: { '201': 35, '502': 520, '0': 45 },
-        async: { '201': 600 },
-      },
-      afterRecovery: {
-        payments: 2_400,
-        deliveredOnce: 2_400,
-        lost: 0,
-        duplicated: 0,
-        resends: 3,
-        analyticsCounted: 2_400,
-      },
-      syncChargedButFailed: 565,
+      ratePerSec: 20,
+      durationSec: 4,
+      trials: outageTrials,
+      afterRecovery: { ...receipts(240), analyticsCounted: 240 },
+      recoverySec: 1.4,
     },
+    crash: { ratePerSec: 40, durationSec: 4, smtpReplyDelayMs: 150, trials: crashTrials },
     scalability: {
-      sideEffectLatencyMs: 200,
+      sideEffectLatencyMs: 500,
       perProcessConcurrency: 4,
       offeredPerSec: 40,
-      durationSec: 30,
-      async: [
-        { processes: 1, acceptedPerSec: 40, sideEffectsPerSec: 19.6, drainSec: 31.4 },
-        { processes: 2, acceptedPerSec: 40, sideEffectsPerSec: 38.9, drainSec: 0.8 },
-        { processes: 4, acceptedPerSec: 40, sideEffectsPerSec: 39.2, drainSec: 0.4 },
-      ],
-      sync: { processes: 1, acceptedPerSec: 19.8, sideEffectsPerSec: 19.8, errorRate: 0.505, p99Ms: 5_012 },
+      processes: [1, 2, 4],
+      trials: scalabilityTrials,
     },
-    crash: {
-      killed: 3,
-      ratePerSec: 40,
-      durationSec: 45,
-      async: { payments: 1_800, deliveredOnce: 1_797, lost: 0, duplicated: 3, resends: 11, analyticsCounted: 1_800 },
-      sync: { requests: 1_800, failed: 212, chargedWithoutReceipt: 198 },
-    },
+    readYourWrites: { probes },
     coupling: {
-      requestPathServices: {
-        sync: ['gateway', 'payments', 'email', 'analytics', 'notifications'],
-        async: ['gateway', 'payments'],
+      requestPaths: {
+        sync: Array.from({ length: 3 }, () => ['gateway', 'email', 'analytics', 'notifications', 'reports']),
+        async: Array.from({ length: 3 }, () => ['gateway']),
       },
-      p50Ms: { sync: { before: 47, after: 63 }, async: { before: 6.2, after: 6.3 } },
+      fourthSideEffect: {
+        ratePerSec: 50,
+        durationSec: 5,
+        // Overlapping costs: sync +5 ms, async +1 ms, each inside the other's noise.
+        withFour: trials({
+          sync: { ratePerSec: 50, durationSec: 5, median: 65 },
+          async: { ratePerSec: 50, durationSec: 5, median: 22 },
+        }),
+        withThree: trials({
+          sync: { ratePerSec: 50, durationSec: 5, median: 60 },
+          async: { ratePerSec: 50, durationSec: 5, median: 21 },
+        }),
+      },
+    },
+    movingParts: {
+      processes: {
+        sync: [
+          { role: 'core', services: ['gateway', 'payments'] },
+          { role: 'effects', services: ['analytics', 'notifications'] },
+          { role: 'reports', services: ['reports'] },
+          { role: 'email', services: ['email'] },
+        ],
+        async: [
+          { role: 'core', services: ['gateway', 'payments'] },
+          { role: 'effects', services: ['analytics', 'notifications'] },
+          { role: 'reports', services: ['reports'] },
+          { role: 'email', services: ['email'] },
+        ],
+      },
+      consumerGroups: ['email', 'analytics', 'reports-ledger', 'reports', 'webhooks', 'live'],
+      peakDepth: { events: 320, during: 'downstream down' },
+      peakLagMs: { ms: 4_100, during: 'downstream down' },
+      deadLettered: 0,
+      syncCallTimeoutMs: 2_000,
     },
   };
+}
+
+/** A full, realistic lab report (every field filled), for the renderer's tests and the dashboard's. */
+export function sampleReport(): LabReport {
+  return conclude(sampleMeasured());
 }

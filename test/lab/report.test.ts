@@ -2,59 +2,17 @@ import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
-import { type DefaultTreeAdapterTypes, type ParserError, parse } from 'parse5';
+import type { DefaultTreeAdapterTypes } from 'parse5';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  errorRate,
-  formatMs,
-  formatPercent,
-  renderHtml,
-  renderMarkdown,
-  scriptJson,
-  writeReport,
-} from '../../src/lab/report.js';
+import { STATUS_MARK } from '../../src/lab/check-chart.js';
+import { conclude } from '../../src/lab/conclude.js';
+import { formatInterval, formatMs, formatPercent } from '../../src/lab/format.js';
+import { errorRate, renderHtml, renderMarkdown, scriptJson, writeReport } from '../../src/lab/report.js';
 import type { LabReport } from '../../src/lab/results.js';
-import { sampleReport } from './fixture.js';
-
-type Element = DefaultTreeAdapterTypes.Element;
-type Node = DefaultTreeAdapterTypes.Node;
+import { sampleMeasured, sampleReport } from './fixture.js';
+import { attr, byId, byTag, type Element, elements, expectChartsAgree, parseHtml, text } from './html.js';
 
 const ASPECTS = ['Latency (initial response)', 'Coupling', 'Failure isolation', 'Scalability'];
-
-/** Parses with parse5 and fails on any HTML parse error (the page must be well-formed HTML). */
-function parseHtml(html: string) {
-  const errors: ParserError[] = [];
-  const document = parse(html, { onParseError: (error) => errors.push(error) });
-  expect(errors.map((e) => `${e.code} at ${e.startLine}:${e.startCol}`)).toEqual([]);
-  return document;
-}
-
-function elements(node: Node, out: Element[] = []): Element[] {
-  if ('tagName' in node) out.push(node);
-  const children =
-    'content' in node && node.nodeName === 'template'
-      ? node.content.childNodes
-      : 'childNodes' in node
-        ? node.childNodes
-        : [];
-  for (const child of children) elements(child, out);
-  return out;
-}
-
-const attr = (el: Element, name: string) => el.attrs.find((a) => a.name === name)?.value;
-
-function text(node: Node): string {
-  if (node.nodeName === '#text') return (node as DefaultTreeAdapterTypes.TextNode).value;
-  return 'childNodes' in node ? node.childNodes.map(text).join('') : '';
-}
-
-const byTag = (root: Node, tag: string) => elements(root).filter((el) => el.tagName === tag);
-
-function byId(root: Node, id: string): Element {
-  const found = elements(root).filter((el) => attr(el, 'id') === id);
-  expect(found, `#${id}`).toHaveLength(1);
-  return found[0] as Element;
-}
 
 let directories: string[] = [];
 afterEach(async () => {
@@ -91,57 +49,98 @@ describe('renderMarkdown', () => {
   const report = sampleReport();
   const markdown = renderMarkdown(report);
 
-  it('has a title with the date, the machine, the transport and links to the other files', () => {
+  it('has a title with the date, the machine, its state, the transport and links to the other files', () => {
     expect(markdown.split('\n')[0]).toBe('# Syncopate lab report — 2025-06-14');
     expect(markdown).toContain('2 CPUs (AMD EPYC 7763 64-Core Processor), 7.7 GiB memory, Node v20.20.2 on linux');
     expect(markdown).toContain('**Transport:** `rabbitmq`');
+    expect(markdown).toMatch(/\*\*Machine state:\*\* other programs used [\d.]+ CPU \([\d.]+–[\d.]+\) of 2/);
+    expect(markdown).toContain('median of 3 trials per mode, run in turn (sync, async, sync, async, …)');
     expect(markdown).toContain('[lab-report.html](lab-report.html)');
     expect(markdown).toContain('[lab-report.json](lab-report.json)');
   });
 
-  it('opens with the textbook table, one row per aspect with its verdict and why', () => {
+  it('opens with the chapter table, one row per aspect with the claim, the figures and the verdict', () => {
     const lines = markdown.split('\n');
-    const header = lines.indexOf('| Aspect | Synchronous | Asynchronous | Claim holds? |');
+    const header = lines.indexOf('| Aspect | Synchronous | Asynchronous | Verdict |');
     expect(header).toBeGreaterThan(0);
-    expect(header).toBeLessThan(lines.findIndex((l) => l.startsWith('## Latency')));
+    expect(header).toBeLessThan(lines.findIndex((l) => l.startsWith('## How each verdict')));
     const rows = lines.slice(header + 2, header + 6);
     expect(rows.map((row) => row.split(' | ')[0])).toEqual(ASPECTS.map((a) => `| ${a}`));
     for (const verdict of report.verdicts) {
-      const row = rows.find((r) => r.startsWith(`| ${verdict.aspect} |`));
-      expect(row).toBe(
-        `| ${verdict.aspect} | ${verdict.sync} | ${verdict.async} | **${verdict.holds ? 'yes' : 'no'}** — ${verdict.because} |`,
-      );
+      const row = rows.find((r) => r.startsWith(`| ${verdict.aspect} |`)) ?? '';
+      expect(row).toContain(`| *${verdict.claim.sync}* — `);
+      expect(row).toContain(`**${STATUS_MARK[verdict.status]} ${verdict.status}** — `);
     }
-    expect(rows[3]).toContain('| **no** —'); // Scalability does not hold in the fixture
+    const latency = rows[0] ?? '';
+    expect(latency).toContain('**But:** Async answers the typical payment faster; at 100/s its slowest 1% were slower');
+    expect(latency).toContain('**Noise:** 1 warning below.');
+    expect(markdown).toContain('- **Latency (initial response):** the machine was busy: other programs used');
   });
 
-  it('has a section per scenario with its figures', () => {
+  it('shows the checks behind each verdict, with the median and range of each side', () => {
+    const section = markdown.slice(markdown.indexOf('## How each verdict'), markdown.indexOf('## What async costs'));
+    for (const verdict of report.verdicts) {
+      expect(section).toContain(`### ${verdict.aspect}: **${STATUS_MARK[verdict.status]} ${verdict.status}**`);
+    }
+    expect(section).toMatch(
+      /\| p50 at 25\/s \(decides\) \| sync: [\d.]+ ms \([\d.]+–[\d.]+\) \| async: [\d.]+ ms \([\d.]+–[\d.]+\) \| \*\*✓ holds\*\* \|/,
+    );
+    expect(section).toMatch(/\| p99 at 100\/s \| sync: .* \| async: .* \| \*\*✗ does not hold\*\* \|/);
+    expect(section).toContain(
+      '| p99 with email +300 ms | sync: not measured | async: not measured | **– not shown** | a p99 needs 200 answers a trial; a trial here had 100 |',
+    );
+    expect(section).toContain('| services each request waited for (decides) | sync: 5 | async: 1 | **✓ holds** |');
+    expect(section).toMatch(
+      /\| p50 cost of a fourth side effect at 50\/s \| sync: \+[\d.]+ ms \(−[\d.]+ to \+[\d.]+\) \|/,
+    );
+    expect(section).toContain(
+      '| receipts per second, 1 → 4 email processes (decides) | 1 email process: 8/s (7.9–8.1) | 4 email processes: 31.4/s (31.3–31.5) | **✓ holds** |',
+    );
+  });
+
+  it('has the rows of what async costs', () => {
+    const section = markdown.slice(markdown.indexOf('## What async costs'), markdown.indexOf('## The machine'));
+    for (const cost of report.costs) expect(section).toContain(`| ${cost.cost} |`);
+    expect(section).toMatch(/\| Consistency window: .* \| none: the receipt is out before the answer/);
+    expect(section).toContain(
+      '3 consumers killed, one a trial, while others ran (4, 4, 4 receipts in flight at the kills): lost 0 of 480, duplicate receipts 0, resends 10',
+    );
+    expect(section).toContain('listed the payment 2 of 5 times; analytics read at once counted it 0 of 5 times');
+  });
+
+  it('states the machine during each scenario', () => {
+    const section = markdown.slice(markdown.indexOf('## The machine'), markdown.indexOf('## Latency under'));
+    expect(section).toContain(
+      '| Scenario | Trials | Idle CPU | Load generator | Other programs | Widest spread between trials |',
+    );
+    expect(section).toMatch(/\| latency \| 12 \| [\d.]+% \([\d.]+%–[\d.]+%\) \| 0.35 CPU \|/);
+    for (const scenario of ['slowdown', 'outage', 'crash', 'scalability', 'coupling']) {
+      expect(section).toContain(`| ${scenario} |`);
+    }
+  });
+
+  it('has a section per scenario with every trial', () => {
     for (const title of [
       '## Latency under steady load',
       '## Slow downstream: email 300 ms slower',
-      '## Failure handling',
+      '## Failure handling: email down',
+      '## Crash: a consumer killed mid-send',
       '## Scalability',
-      '## Crash: consumer processes killed',
+      '## Read-your-writes: reading right after paying',
       '## Coupling',
     ]) {
       expect(markdown).toContain(`\n${title}\n`);
     }
-    // Numbers right-aligned.
+    const latency = markdown.slice(markdown.indexOf('## Latency under'), markdown.indexOf('## Slow downstream'));
+    expect(latency.match(/^\| (25|100) \| (Synchronous|Asynchronous) \| [123] \|/gm)).toHaveLength(12);
+    expect(markdown).toContain('| Synchronous | 1 | 502 × 78 · no response × 2 | 100% | 78 | — |');
+    expect(markdown).toContain('| Asynchronous | 1 | 201 × 80 | 0% | 0 | 80 of 80 once |');
+    expect(markdown).toContain('| 2 | 160 | 4 | 0 | 0 | 4 |');
+    expect(markdown).toContain('| Asynchronous | 1 | 4 | 80 | 80 (100%) | 0 | 31.3 | 2 |');
+    expect(markdown).toContain('| Synchronous | 1 | 1 | 80 | 21 (26.3%) | 59 | — | 9.2 |');
     expect(markdown).toContain(
-      '| Rate (req/s) | Duration (s) | Mode | Requests | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | 2xx/s | Errors |\n' +
-        '| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n',
+      '**Synchronous:** 234 payments were charged while the client was told the request failed',
     );
-    // ms: one decimal below 10, else integers; thousands separated.
-    expect(markdown).toContain('| 100 | 30 | Synchronous | 3,000 | 48 | 118 | 230 | 520 | 100 | 0% |');
-    expect(markdown).toContain('| 100 | 30 | Asynchronous | 3,000 | 6.2 | 12 | 20 | 86 | 100 | 0% |');
-    expect(markdown).toContain('| 200 | 30 | Synchronous | 6,000 | 55 | 148 | 320 | 720 | 200 | 0.3% |');
-    expect(markdown).toContain('| Synchronous | during | 1,500 | 346 | 402 | 470 | 1,020 | 49.9 | 0.3% |');
-    expect(markdown).toContain('| Asynchronous | 1 | 40 | 19.6 | 31.4 | — | — |');
-    expect(markdown).toContain('| Synchronous | 1 | 19.8 | 19.8 | — | 50.5% | 5,012 |');
-    expect(markdown).toContain('| 1,800 | 212 | 11.8% | 198 |');
-    expect(markdown).toContain('| Synchronous | 5 | `gateway`, `payments`, `email`, `analytics`, `notifications` |');
-    expect(markdown).toContain('| Synchronous | 47 | 63 | +16 |');
-    expect(markdown).toContain('| Asynchronous | 6.2 | 6.3 | +0.1 |');
   });
 
   it('writes well-formed tables: as many cells in every row as in the header', () => {
@@ -155,21 +154,23 @@ describe('renderMarkdown', () => {
       expect(cells(line), lines[i - 1]).toBe(width);
       for (let j = i + 1; lines[j]?.startsWith('|'); j++) expect(cells(lines[j] as string), lines[j]).toBe(width);
     });
-    expect(tables).toBe(11);
+    expect(tables).toBe(16);
   });
 
-  it('tells in "Failure handling" what the client saw and what became of the side effects', () => {
-    const section = markdown.slice(markdown.indexOf('## Failure handling'), markdown.indexOf('## Scalability'));
-    expect(section).toContain('from 20 s to 35 s');
-    expect(section).toContain('| Synchronous | 502 × 520 · no response × 45 · 201 × 35 | 94.2% |');
-    expect(section).toContain('| Asynchronous | 201 × 600 | 0% |');
-    expect(section).toContain('| Receipt delivered exactly once | 2,400 | 100% |');
-    expect(section).toContain('| Lost (no receipt) | 0 | 0% |');
-    expect(section).toContain('| Duplicated (more than one distinct receipt) | 0 | 0% |');
-    expect(section).toMatch(/\| Resends [^|]* \| 3 \|/);
-    expect(section).toContain(
-      '**Synchronous:** 565 payments were charged while the client was told the request failed.',
+  it('says plainly what a quick run left out, and draws no chart for it', () => {
+    const quick = conclude({
+      ...sampleMeasured(),
+      quick: true,
+      scalability: { skipped: 'quick mode does not measure scalability' },
+    });
+    const text = renderMarkdown(quick);
+    expect(text).toContain('a quick run: short loads, one rate, and two aspects left out (it says which)');
+    expect(text).toContain(
+      '| Scalability | *Limited* — not measured | *High* — not measured | **– not shown** — quick mode does not measure scalability |',
     );
+    expect(text).toContain('Not measured: quick mode does not measure scalability.');
+    const document = parseHtml(renderHtml(quick, { chartJs: '' }));
+    expect(byTag(byId(document, 'evidence'), 'svg')).toHaveLength(3);
   });
 });
 
@@ -178,49 +179,56 @@ describe('renderHtml', () => {
   const html = renderHtml(report);
   const document = parseHtml(html);
 
-  it('is one page with the textbook table, its rows the four aspects with their verdicts', () => {
+  it('is one page with the chapter table, its rows the four aspects with their status', () => {
     expect(text(byTag(document, 'h1')[0] as Element)).toBe('Syncopate lab report — 2025-06-14');
     const table = byTag(byId(document, 'verdicts'), 'table')[0] as Element;
     const head = byTag(byTag(table, 'thead')[0] as Element, 'th').map(text);
-    expect(head).toEqual(['Aspect', 'Synchronous', 'Asynchronous', 'Claim holds?']);
-    const rows = byTag(byTag(table, 'tbody')[0] as Element, 'tr').map((tr) =>
-      elements(tr)
-        .filter((el) => el.tagName === 'th' || el.tagName === 'td')
-        .map(text),
-    );
-    expect(rows).toEqual(
-      ASPECTS.map((aspect) => {
-        const v = report.verdicts.find((x) => x.aspect === aspect);
-        return [aspect, v?.sync, v?.async, `${v?.holds ? 'yes' : 'no'} — ${v?.because}`];
-      }),
-    );
-    for (const id of ['latency', 'slow-downstream', 'failure-handling', 'scalability', 'crash', 'coupling']) {
+    expect(head).toEqual(['Aspect', 'Synchronous', 'Asynchronous', 'Verdict']);
+    const rows = byTag(byTag(table, 'tbody')[0] as Element, 'tr');
+    expect(rows.map((tr) => text(elements(tr).find((el) => el.tagName === 'th') as Element))).toEqual(ASPECTS);
+    rows.forEach((tr, i) => {
+      const verdict = report.verdicts[i] as (typeof report.verdicts)[number];
+      const badge = elements(tr).find((el) => attr(el, 'class')?.startsWith('status')) as Element;
+      expect(text(badge)).toBe(`${STATUS_MARK[verdict.status]} ${verdict.status}`);
+      expect(text(tr)).toContain(verdict.because);
+    });
+    for (const id of [
+      'evidence',
+      'costs',
+      'noise',
+      'latency',
+      'slowdown',
+      'failure-handling',
+      'crash',
+      'scalability',
+      'read-your-writes',
+      'coupling',
+    ]) {
       expect(byTag(byId(document, id), 'table').length).toBeGreaterThan(0);
     }
-    expect(text(byId(document, 'failure-handling'))).toContain('565 payments were charged');
   });
 
-  it('embeds the report as JSON that parses back to it', () => {
+  it('embeds the report, every trial included, as JSON that parses back to it', () => {
     const data = byId(document, 'lab-data');
     expect(data.tagName).toBe('script');
     expect(attr(data, 'type')).toBe('application/json');
     expect(JSON.parse(text(data))).toEqual(report);
   });
 
-  it('has one labelled canvas with a text fallback per chart', () => {
+  it("draws each verdict's checks as a chart that carries the verdict's status and agrees with every check", () => {
+    expectChartsAgree(document, report.verdicts);
+    for (const svg of byTag(byId(document, 'evidence'), 'svg')) expect(attr(svg, 'role')).toBe('img');
+  });
+
+  it('has a labelled canvas with a text fallback for the percentile curve', () => {
     const canvases = byTag(document, 'canvas');
-    expect(canvases.map((c) => attr(c, 'id'))).toEqual([
-      'chart-latency',
-      'chart-outage',
-      'chart-scalability',
-      'chart-coupling',
-    ]);
-    for (const canvas of canvases) {
-      expect(attr(canvas, 'role')).toBe('img');
-      expect(attr(canvas, 'aria-label')?.length).toBeGreaterThan(20);
-      expect(text(canvas).trim().length).toBeGreaterThan(20);
-    }
-    expect(text(byId(document, 'chart-coupling'))).toContain('Synchronous: 47 ms, then 63 ms');
+    expect(canvases.map((c) => attr(c, 'id'))).toEqual(['chart-latency']);
+    const canvas = canvases[0] as Element;
+    expect(attr(canvas, 'role')).toBe('img');
+    expect(attr(canvas, 'aria-label')).toContain('all trials pooled');
+    expect(text(canvas)).toMatch(
+      /^Synchronous: p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d,.]+ ms \(3,000 responses\)/,
+    );
   });
 
   it('inlines Chart.js and loads nothing from the network', () => {
@@ -240,54 +248,21 @@ describe('renderHtml', () => {
     expect(text(byTag(document, 'style')[0] as Element)).not.toMatch(/@import|url\(/);
   });
 
-  it('builds the four charts from the embedded data', () => {
+  it('builds the percentile curve from every trial of the highest rate, pooled', () => {
     const charts = runCharts(document);
-    expect(charts.map((c) => c.id)).toEqual(['chart-latency', 'chart-outage', 'chart-scalability', 'chart-coupling']);
-    const [latency, outage, scalability, coupling] = charts.map((c) => c.config) as any[];
-
-    // (a) percentile curves: nearest rank of the sorted samples.
-    expect(latency.data.datasets.map((d: any) => d.label)).toEqual(['Synchronous', 'Asynchronous']);
-    const p50 = latency.data.datasets[0].data.find((point: any) => point.x === 50);
-    expect(p50.y).toBe(report.latency.distribution.sync[999]);
-    expect(latency.data.datasets[1].data.at(-1)).toEqual({ x: 100, y: report.latency.distribution.async.at(-1) });
-
-    // (b) error rate per bucket (%), the outage band from the data.
-    const syncRates = outage.data.datasets[0].data;
-    expect(syncRates[10]).toEqual({ x: 10, y: 0 });
-    expect(syncRates[25]).toEqual({ x: 25, y: (100 * 39) / 40 });
-    expect(outage.options.plugins.outageBand).toEqual({ from: 20, to: 35 });
-    const fills: number[][] = [];
-    const ctx = new Proxy(
-      { fillRect: (...args: number[]) => fills.push(args) },
-      { get: (target: any, key) => target[key] ?? (() => {}), set: () => true },
-    );
-    outage.plugins[0].beforeDatasetsDraw(
-      {
-        ctx,
-        chartArea: { left: 0, right: 600, top: 0, bottom: 200 },
-        scales: { x: { getPixelForValue: (v: number) => v * 10 } },
-      },
-      {},
-      outage.options.plugins.outageBand,
-    );
-    expect(fills).toEqual([[200, 0, 150, 200]]);
-
-    // (c) side effects per second per async process count, sync beside.
-    expect(scalability.data.labels).toEqual(['1 (async)', '2 (async)', '4 (async)', '1 (sync)']);
-    expect(scalability.data.datasets[0].data).toEqual([19.6, 38.9, 39.2, null]);
-    expect(scalability.data.datasets[1].data).toEqual([null, null, null, 19.8]);
-
-    expect(syncRates).toHaveLength(61); // 60 buckets and the last one's end
-    expect(syncRates.at(-1)).toEqual({ x: 60, y: 0 });
-
-    // (d) p50 before and after a fourth side effect.
-    expect(coupling.data.datasets.map((d: any) => d.data)).toEqual([
-      [47, 6.2],
-      [63, 6.3],
-    ]);
+    expect(charts.map((c) => c.id)).toEqual(['chart-latency']);
+    const config = charts[0]?.config as any;
+    expect(config.data.datasets.map((d: any) => d.label)).toEqual(['Synchronous', 'Asynchronous']);
+    const top = report.latency.points.at(-1);
+    const pooled = (top?.trials ?? [])
+      .filter((t) => t.mode === 'async')
+      .flatMap((t) => t.latenciesMs ?? [])
+      .sort((a, b) => a - b);
+    expect(config.data.datasets[1].data.find((point: any) => point.x === 50).y).toBe(pooled[1_499]);
+    expect(config.data.datasets[1].data.at(-1)).toEqual({ x: 100, y: pooled.at(-1) });
   });
 
-  it('draws the four charts with the inlined Chart.js itself', () => {
+  it('draws the curve with the inlined Chart.js itself', () => {
     const chartJs = byTag(document, 'script').find((s) => text(s).includes('Chart.js v4')) as Element;
     const umd: { Chart?: any } = {};
     runInNewContext(text(chartJs), umd); // no window: Chart.js takes its basic platform
@@ -299,20 +274,10 @@ describe('renderHtml', () => {
       canvases.set(id, canvas);
       return canvas;
     });
-    expect([...canvases.keys()]).toEqual(['chart-latency', 'chart-outage', 'chart-scalability', 'chart-coupling']);
+    expect([...canvases.keys()]).toEqual(['chart-latency']);
     for (const canvas of canvases.values()) expect(umd.Chart.getChart(canvas)).toBeDefined();
     const texts = calls.filter((c) => c.method === 'fillText').map((c) => c.args[0]);
-    for (const label of [
-      'Percentile',
-      'Error rate',
-      'email down',
-      'Side effects per second',
-      'p50 (ms)',
-      'Asynchronous',
-    ]) {
-      expect(texts).toContain(label);
-    }
-    expect(calls.filter((c) => c.method === 'fillRect')).toHaveLength(1); // the outage band
+    for (const label of ['Percentile', 'Response time (ms)', 'Asynchronous']) expect(texts).toContain(label);
   });
 });
 
@@ -377,7 +342,7 @@ describe('escaping', () => {
     report.machine.cpuModel = 'Intel "Xeon" <E5> & co';
     const coupling = report.verdicts.find((v) => v.aspect === 'Coupling');
     if (coupling) coupling.because = 'A | pipe, a <tag> and *stars* stay text.';
-    report.coupling.requestPathServices.sync.push('weird|`name`');
+    report.coupling.requestPaths.sync[0]?.push('weird|`name`');
     return report;
   }
 
@@ -407,7 +372,7 @@ describe('escaping', () => {
     const markdown = renderMarkdown(hostileReport());
     expect(markdown).toContain('`amqp://x?a=<b>&c</script><script>alert(1)</script><!--`');
     const row = markdown.split('\n').find((l) => l.startsWith('| Coupling |')) ?? '';
-    expect(row).toContain('**yes** — A \\| pipe, a \\<tag\\> and \\*stars\\* stay text. |');
+    expect(row).toContain('**✓ holds** — A \\| pipe, a \\<tag\\> and \\*stars\\* stay text.');
     expect(row.split(/(?<!\\)\|/)).toHaveLength(6); // 4 cells
     expect(markdown).toContain(', ``` weird\\|`name` ```'.replace(/```/g, '``'));
   });
@@ -436,5 +401,13 @@ describe('formatting', () => {
     ]);
     expect(formatPercent(0.9417)).toBe('94.2%');
     expect(errorRate({ '201': 6, '503': 1, '0': 1, '202': 2 })).toBe(0.2);
+  });
+
+  it('writes a figure over its trials as the median and the range', () => {
+    expect(formatInterval({ median: 121.4, min: 115, max: 130.2, n: 3 }, 'ms')).toBe('121 ms (115–130)');
+    expect(formatInterval({ median: 5, min: 5, max: 5, n: 3 }, 'count')).toBe('5');
+    expect(formatInterval({ median: 0.2, min: 0.18, max: 0.221, n: 3 }, 'share')).toBe('20.0% (18.0%–22.1%)');
+    expect(formatInterval({ median: 6, min: -2.2, max: 10, n: 3 }, 'ms', true)).toBe('+6.0 ms (−2.2 to +10)');
+    expect(formatInterval(null, 'ms')).toBe('—');
   });
 });

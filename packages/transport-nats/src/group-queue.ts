@@ -86,6 +86,7 @@ export class NatsGroupQueue implements GroupQueue {
         this.failure = undefined;
         throw failure;
       }
+      this.dropLapsed();
       if (this.buffer.length > 0) return this.take(max);
       const pauseMs = this.pull(max);
       await this.changed(signal, pauseMs);
@@ -150,8 +151,9 @@ export class NatsGroupQueue implements GroupQueue {
       const token = this.owned(delivery);
       if (!token) continue;
       ackProtocol.working(token.msg);
-      token.leaseUntil = now + this.ackWaitMs;
+      token.leaseUntil = now + this.ackWaitMs - this.leaseMarginMs;
     }
+    this.dropLapsed(now);
     for (const item of this.buffer) {
       ackProtocol.working(item.msg);
       item.receivedAt = now;
@@ -200,6 +202,7 @@ export class NatsGroupQueue implements GroupQueue {
     this.closed = true;
     this.cancelRequests();
     this.wake?.();
+    this.dropLapsed();
     const unclaimed = await this.take(this.buffer.length);
     if (unclaimed.length > 0) await this.release(unclaimed, { countAttempt: false });
     this.onClose();
@@ -297,6 +300,17 @@ export class NatsGroupQueue implements GroupQueue {
       signal.addEventListener('abort', done, { once: true });
       this.wake = done;
     });
+  }
+
+  /**
+   * Forgets buffered deliveries whose lease lapsed while they waited (the process was stopped or
+   * starved past it). JetStream does not fence a settle by delivery (an old delivery's ack or
+   * +WPI applies to the message whoever holds it now), and it may have handed them to another
+   * member already; it redelivers them to whoever asks next, so forgetting loses nothing.
+   */
+  private dropLapsed(now = Date.now()): void {
+    if (this.buffer.length === 0) return;
+    this.buffer = this.buffer.filter((item) => item.receivedAt + this.ackWaitMs - this.leaseMarginMs > now);
   }
 
   private async take(max: number): Promise<Delivery[]> {

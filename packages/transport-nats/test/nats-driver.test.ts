@@ -1,10 +1,17 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createTransport, InvalidTransportUrlError, type Transport, UnroutableEventError } from '@syncopate/messaging';
-import { happened, TestHappened } from '@syncopate/messaging/testing';
+import {
+  createEvent,
+  createTransport,
+  InvalidTransportUrlError,
+  type Transport,
+  UnroutableEventError,
+} from '@syncopate/messaging';
+import { happened, TestHappened, TestOther } from '@syncopate/messaging/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { requireServer } from '../../../test/support/availability.js';
 import { deleteTestStreams, freshNatsUrl, NATS_PORT } from '../../../test/support/nats-namespaces.js';
 import { delay, waitFor } from '../../../test/support/wait.js';
+import type { NatsGroupQueue } from '../src/group-queue.js';
 import { type NatsDriver, openNatsDriver } from '../src/nats-driver.js';
 import { parseNatsUrl } from '../src/nats-url.js';
 
@@ -142,6 +149,30 @@ describe.skipIf(!available)('nats transport specifics', () => {
     await queue.deadLetter(first as NonNullable<typeof first>, 'stale');
     expect(await driver.deadLetters.count('g')).toBe(0);
     await queue.ack([second as NonNullable<typeof second>]);
+    await queue.close();
+  });
+
+  it('a message delivered but not yet claimed when its lease lapsed is not handed out: the server may have given it to another member', async () => {
+    const { driver } = await connect(freshNatsUrl());
+    const types = [TestHappened.type, TestOther.type];
+    await driver.declareGroup('g', types);
+    const queue = await driver.openQueue({ group: 'g', eventTypes: types, leaseMs: 1_000 });
+    const events = [happened(1), createEvent(TestOther, { label: 'x' }, { source: 'urn:syncopate:test' })];
+    await driver.publish(events);
+    // One free slot, but each event type has a consumer of its own: both answer, one event waits in the queue's buffer.
+    const [claimed] = await queue.claim(1, new AbortController().signal);
+    expect(claimed?.attempt).toBe(1);
+    await waitFor('the other event delivered into the buffer', () => (queue as NatsGroupQueue).held().length === 2);
+    // The process stops past the lease (as under SIGSTOP or a long pause): JetStream redelivers both to whoever asks.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_500);
+    // Running again, the runner's lease timer fires first: it must not revive the lapsed buffered delivery.
+    await queue.extendLeases([claimed as NonNullable<typeof claimed>]);
+    const seen = [];
+    for (let i = 0; i < 2; i++) seen.push(...(await queue.claim(1, new AbortController().signal)));
+    // Only redeliveries: the lapsed copy from before the stop (attempt 1) is not among them.
+    expect(seen.map((delivery) => delivery.eventId).sort()).toEqual(events.map((event) => event.id).sort());
+    for (const delivery of seen) expect(delivery.attempt).toBeGreaterThan(1);
+    await queue.ack(seen);
     await queue.close();
   });
 });
