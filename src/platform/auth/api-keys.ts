@@ -55,6 +55,7 @@ interface KeyRow {
  */
 export class ApiKeyStore {
   private readonly insert: Statement;
+  private readonly insertAbsent: Statement;
   private readonly byHash: Statement;
   private readonly latest: Statement;
   private readonly all: Statement;
@@ -63,11 +64,17 @@ export class ApiKeyStore {
 
   constructor(db: Database) {
     db.exec(SCHEMA);
-    // Files made before keys could be revoked gain the column.
-    const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('api_keys') as string[];
-    if (!columns.includes('revoked_at')) db.exec('ALTER TABLE api_keys ADD COLUMN revoked_at TEXT');
+    // Files made before keys could be revoked gain the column (once: processes may start together).
+    db.transaction(() => {
+      const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('api_keys') as string[];
+      if (!columns.includes('revoked_at')) db.exec('ALTER TABLE api_keys ADD COLUMN revoked_at TEXT');
+    }).immediate();
     this.insert = db.prepare(
       'INSERT INTO api_keys (id, account_id, role, hash, hint, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.insertAbsent = db.prepare(
+      `INSERT INTO api_keys (id, account_id, role, hash, hint, created_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (hash) DO NOTHING`,
     );
     this.byHash = db.prepare('SELECT id, account_id, role, revoked_at FROM api_keys WHERE hash = ?');
     this.latest = db.prepare(
@@ -82,23 +89,23 @@ export class ApiKeyStore {
   issue(role: KeyRole, options: { secret?: string; accountId?: string } = {}): IssuedKey {
     const secret =
       options.secret ?? `${role === 'admin' ? 'sk_admin_' : 'sk_test_'}${randomBytes(18).toString('base64url')}`;
-    const principal: Principal = {
-      keyId: `key_${randomBytes(9).toString('base64url')}`,
-      accountId: options.accountId ?? `acct_${randomBytes(9).toString('base64url')}`,
-      role,
-    };
+    const principal = newPrincipal(role, options.accountId);
     this.insert.run(principal.keyId, principal.accountId, role, hash(secret), hint(secret), new Date().toISOString());
     return { ...principal, secret };
   }
 
   /**
-   * Registers a secret given in the environment, once; later starts find it already there. A
-   * revoked one is refused: setting it again must not bring it back.
+   * Registers a secret given in the environment, once; later starts find it already there, and
+   * processes starting together agree (the insert that loses changes nothing). A revoked one is
+   * refused: setting it again must not bring it back.
    */
   adopt(role: KeyRole, secret: string): Principal {
-    const row = this.byHash.get(hash(secret)) as KeyRow | undefined;
-    if (row?.revoked_at) throw new RevokedKeyError(`this ${role} key was revoked at ${row.revoked_at}`);
-    return row ? principalOf(row) : this.issue(role, { secret });
+    const digest = hash(secret);
+    const fresh = newPrincipal(role);
+    this.insertAbsent.run(fresh.keyId, fresh.accountId, role, digest, hint(secret), new Date().toISOString());
+    const row = this.byHash.get(digest) as KeyRow;
+    if (row.revoked_at) throw new RevokedKeyError(`this ${role} key was revoked at ${row.revoked_at}`);
+    return principalOf(row);
   }
 
   /** Who the secret belongs to; undefined for an unknown or revoked key. */
@@ -132,6 +139,14 @@ export class ApiKeyStore {
     const row = this.latest.get(role) as { id: string; hint: string; created_at: string } | undefined;
     return row && { keyId: row.id, hint: row.hint, createdAt: row.created_at };
   }
+}
+
+function newPrincipal(role: KeyRole, accountId?: string): Principal {
+  return {
+    keyId: `key_${randomBytes(9).toString('base64url')}`,
+    accountId: accountId ?? `acct_${randomBytes(9).toString('base64url')}`,
+    role,
+  };
 }
 
 function principalOf(row: Pick<KeyRow, 'id' | 'account_id' | 'role'>): Principal {
