@@ -10,10 +10,19 @@ export const ASYNCAPI_PATH = '/v1/asyncapi.json';
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const API_DESCRIPTION = `The Syncopate HTTP API. Authenticate with your API key as \`Authorization: Bearer <key>\`.
-Send an \`Idempotency-Key\` header with every POST that creates something: a retry with the same key and body
-is answered with the first answer (marked \`Idempotent-Replayed: true\`) and does nothing twice.
-Every 4xx and 5xx answer has the one error shape (\`Error\`). The events are described by the AsyncAPI
-document at ${ASYNCAPI_PATH}.`;
+Send an \`Idempotency-Key\` header with every POST that creates something (payments and refunds require it): a
+retry with the same key and body is answered with the first answer (marked \`Idempotent-Replayed: true\`) and does
+nothing twice. Every 4xx and 5xx answer has the one error shape (\`Error\`). The events are described by the
+AsyncAPI document at ${ASYNCAPI_PATH}.
+
+**Public routes only.** Every operation here is served on the public listener (\`HOST\`:\`PORT\`), and is all
+that listener serves besides the dashboard's page and \`/metrics\`. The routes the services call on each other
+(the payment gateway simulator, and sync mode's side-effect endpoints) are served only on the internal listener
+(\`INTERNAL_HOST\`:\`INTERNAL_PORT\`, loopback by default) with secrets of their own, and are not part of this API.
+
+**Limits.** Each API key may make \`RATE_LIMIT_MAX\` requests per \`RATE_LIMIT_WINDOW_MS\` (a client without a
+live key, per address); every answer carries \`RateLimit-Limit\`, \`RateLimit-Remaining\` and \`RateLimit-Reset\`,
+and one past the limit is a 429 (\`rate_limit_error\`) with \`Retry-After\`.`;
 
 const TAGS = [
   { name: 'payments', description: 'Pay and refund: the critical path, answered synchronously.' },

@@ -2,7 +2,11 @@ import type { RunningSystem } from './system.js';
 
 /** What `npm start` prints: where it runs, the keys it just made, and a payment to paste. */
 export function banner(system: RunningSystem, options: { apiKeyFromEnv: boolean }): string {
-  const lines = [``, `Syncopate is running at ${system.url}`, ``];
+  // One line, so that a launcher reading it learns both addresses at once.
+  const internal = system.internalUrl
+    ? ` (internal routes at ${system.internalUrl}, for the system's own processes only)`
+    : '';
+  const lines = [``, `Syncopate is running at ${system.url}${internal}`, ``];
   const key = system.issuedApiKey?.secret;
   if (key) {
     lines.push(`API key (shown once, stored hashed; set API_KEY to choose your own): ${key}`);

@@ -8,8 +8,10 @@ export interface ClusterProcess {
   /** 1-based among the processes of the same service. */
   index: number;
   child: ChildProcess;
-  /** The process's HTTP address, once it is up. */
+  /** The process's public HTTP address, once it is up. */
   url: string;
+  /** Its internal listener, when it has internal routes (the gateway's). */
+  internalUrl: string | undefined;
   exited: Promise<number | null>;
 }
 
@@ -61,13 +63,20 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       env: { ...options.env, API_KEY: apiKey, ADMIN_KEY: adminKey, ...(gatewayUrl ? { GATEWAY_URL: gatewayUrl } : {}) },
       output: (line) => output(`${label} ${line}`),
     });
-    const member: ClusterProcess = { service, index, child: started.child, url: started.url, exited: started.exited };
+    const member: ClusterProcess = {
+      service,
+      index,
+      child: started.child,
+      url: started.url,
+      internalUrl: started.internalUrl,
+      exited: started.exited,
+    };
     processes.push(member);
     return member;
   };
 
-  // The gateway first (the others need its address), then everything else at once.
-  for (let i = 0; i < (options.processes.gateway ?? 0); i++) gatewayUrl ??= (await launch('gateway')).url;
+  // The gateway first (payments needs the address of its internal listener), then everything else at once.
+  for (let i = 0; i < (options.processes.gateway ?? 0); i++) gatewayUrl ??= (await launch('gateway')).internalUrl;
   const rest = Object.keys(options.processes)
     .filter((service) => service !== 'gateway')
     .sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b))

@@ -3,13 +3,15 @@ import { z } from 'zod';
 import type { ApiKeyStore } from '../platform/auth/api-keys.js';
 import { authenticate, principalOf } from '../platform/auth/authenticate.js';
 import { ApiError } from '../platform/http/api-error.js';
-import { openEventStream, writeEvent } from '../platform/http/event-stream.js';
+import { openEventStream, StreamAdmission, writeEvent } from '../platform/http/event-stream.js';
 import { encapsulate, type HttpServer } from '../platform/http/server.js';
 import type { RecentTraces, SpanRecord } from '../platform/telemetry/recent-traces.js';
 import type { QueueRow } from './dead-letter-routes.js';
 
 export interface DashboardStreamOptions {
   keys: ApiKeyStore;
+  /** Streams one key may hold open at once (SSE_MAX_STREAMS_PER_KEY). */
+  maxStreamsPerKey: number;
   traces: RecentTraces;
   /** Every service's fault settings in this process, by service. */
   faults: () => { service: string }[];
@@ -48,8 +50,14 @@ export class DashboardStreams {
   private lastFaults = '';
   private reading = false;
   private closed = false;
+  readonly admission: StreamAdmission;
 
-  constructor(private readonly options: DashboardStreamOptions) {}
+  constructor(private readonly options: DashboardStreamOptions) {
+    this.admission = new StreamAdmission({
+      maxPerKey: options.maxStreamsPerKey,
+      isActive: (keyId) => options.keys.isActive(keyId),
+    });
+  }
 
   get size(): number {
     return this.streams.size;
@@ -73,6 +81,7 @@ export class DashboardStreams {
     for (const { response } of this.streams) response.end();
     this.streams.clear();
     this.idle();
+    this.admission.close();
   }
 
   private start(): void {
@@ -156,10 +165,12 @@ function paymentOf(trace: readonly SpanRecord[]): string | null {
 /** `GET /v1/dashboard/stream?key=<API key>[&admin_key=<admin key>]`: EventSource cannot set headers. */
 export function registerDashboardStream(app: HttpServer, streams: DashboardStreams, keys: ApiKeyStore): void {
   encapsulate(app, (scope) => {
-    scope.addHook('preHandler', authenticate(keys));
+    scope.addHook('onRequest', authenticate(keys));
     scope.get(
       '/v1/dashboard/stream',
       {
+        // EventSource cannot set headers: this route takes its keys in the query.
+        config: { keyInQuery: true },
         schema: {
           summary:
             "The dashboard's live feed (Server-Sent Events): a `span` event per finished span of the account's payments; with an admin key, `queues` every half second and `faults` when they change",
@@ -171,13 +182,17 @@ export function registerDashboardStream(app: HttpServer, streams: DashboardStrea
         },
       },
       async (request, reply) => {
-        const { accountId } = principalOf(request);
+        const { accountId, keyId } = principalOf(request);
         const adminKey = request.query.admin_key;
-        if (adminKey !== undefined && keys.verify(adminKey)?.role !== 'admin') {
+        const admin = adminKey === undefined ? undefined : keys.verify(adminKey);
+        if (adminKey !== undefined && admin?.role !== 'admin') {
           throw new ApiError(401, 'authentication_error', 'invalid_api_key', 'Invalid admin key', 'admin_key');
         }
+        // Counted against both keys, and ended when either is revoked.
+        streams.admission.admit(keyId, reply.raw);
+        if (admin) streams.admission.admit(admin.keyId, reply.raw);
         reply.hijack();
-        streams.attach({ accountId, admin: adminKey !== undefined, response: reply.raw });
+        streams.attach({ accountId, admin: admin !== undefined, response: reply.raw });
       },
     );
   });

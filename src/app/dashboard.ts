@@ -19,7 +19,7 @@ import { readQueues, registerDeadLetterRoutes } from './dead-letter-routes.js';
 export const DASHBOARD_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export interface DashboardParts {
-  config: Pick<Config, 'SYNC_SYSTEM_URL' | 'LAB_REPORT_DIR'>;
+  config: Pick<Config, 'SYNC_SYSTEM_URL' | 'LAB_REPORT_DIR' | 'SSE_MAX_STREAMS_PER_KEY'>;
   keys: ApiKeyStore;
   transport: Transport;
   groups: readonly string[];
@@ -46,6 +46,7 @@ export async function registerDashboard(app: HttpServer, parts: DashboardParts):
   registerDeadLetterRoutes(app, parts);
   const streams = new DashboardStreams({
     keys: parts.keys,
+    maxStreamsPerKey: parts.config.SSE_MAX_STREAMS_PER_KEY,
     traces: parts.traces,
     faults: () => [...parts.faults.values()].map((f) => ({ service: f.service, ...f.current })),
     queues: () => readQueues(parts),
@@ -62,7 +63,8 @@ export async function registerDashboard(app: HttpServer, parts: DashboardParts):
   app.get('/v1/dashboard/lab_report', { schema: hidden }, async (_request, reply) =>
     reply.type('application/json').send(await labFile(labDir, 'lab-report.json')),
   );
-  app.get('/v1/dashboard/lab_report.html', { schema: hidden }, async (_request, reply) =>
+  // The report is a self-contained page with inline scripts: it runs sandboxed, in an origin of its own.
+  app.get('/v1/dashboard/lab_report.html', { schema: hidden, config: { sandboxed: true } }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(await labFile(labDir, 'lab-report.html')),
   );
 
@@ -74,11 +76,13 @@ export async function registerDashboard(app: HttpServer, parts: DashboardParts):
     try {
       return await fetch(`${syncUrl}${path}`, { ...init, signal: AbortSignal.timeout(SYNC_TIMEOUT_MS) });
     } catch (error) {
+      // Why (an address, a connection error) is for the operator's log, not for the page.
+      app.log.warn({ err: error }, 'the sync system did not answer');
       throw new ApiError(
         502,
         'api_error',
         'sync_system_unreachable',
-        `The sync system did not answer: ${error instanceof Error ? error.message : String(error)}`,
+        'The sync system (SYNC_SYSTEM_URL) did not answer',
       );
     }
   };
@@ -148,11 +152,12 @@ async function labFile(dir: string, name: string): Promise<string> {
   try {
     return await readFile(join(dir, name), 'utf8');
   } catch {
+    // The folder is named by the setting, never by its path: that is this machine's business.
     throw new ApiError(
       404,
       'invalid_request_error',
       'lab_report_missing',
-      `No lab report in ${dir}: run \`npm run lab\` (or set LAB_REPORT_DIR)`,
+      'No lab report yet: run `npm run lab` (or point LAB_REPORT_DIR at one)',
     );
   }
 }

@@ -80,7 +80,8 @@ function deadLetterJson(letter: DeadLetter) {
 export function registerDeadLetterRoutes(app: HttpServer, parts: QueueParts): void {
   const dlq = parts.transport.deadLetters;
   encapsulate(app, (admin) => {
-    admin.addHook('preHandler', authenticate(parts.keys, 'admin'));
+    // On request, before validation: a caller without the admin key learns nothing about the parameters.
+    admin.addHook('onRequest', authenticate(parts.keys, 'admin'));
     const operator = { tags: ['admin'], security: [{ adminKey: [] }] };
     const groupParam = z.object({ group: z.string().min(1).max(128) });
     const letterParams = groupParam.extend({ eventId: z.string().min(1).max(128) });

@@ -80,7 +80,8 @@ export function registerOperationalRoutes(app: HttpServer, parts: Parts): void {
   });
 
   encapsulate(app, (admin) => {
-    admin.addHook('preHandler', authenticate(parts.keys, 'admin'));
+    // On request, before validation: a caller without the admin key learns nothing about the parameters.
+    admin.addHook('onRequest', authenticate(parts.keys, 'admin'));
     const operator = { tags: ['admin'], security: [{ adminKey: [] }] };
     const serviceParam = z.object({ service: z.string().min(1).max(64) });
     const find = (service: string) => {

@@ -14,8 +14,10 @@ const LOADER = FROM_SOURCE ? ['--import', 'tsx', '--conditions=@syncopate/source
 export interface ServiceProcess {
   services: readonly string[];
   child: ChildProcess;
-  /** Its HTTP address, once it is up. */
+  /** Its public HTTP address, once it is up. */
   url: string;
+  /** Its internal listener, when it has internal routes (the gateway; effect endpoints in sync mode). */
+  internalUrl: string | undefined;
   exited: Promise<number | null>;
   /** Sends the signal (SIGTERM: a graceful stop) and waits for the exit. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -27,6 +29,8 @@ export interface ServiceProcessOptions {
   env: Record<string, string | undefined>;
   /** Default 0: a free port. */
   port?: number;
+  /** The internal listener's port; default 0: a free port. */
+  internalPort?: number;
   /** Where each output line goes. Default: dropped. */
   output?: (line: string) => void;
 }
@@ -34,16 +38,22 @@ export interface ServiceProcessOptions {
 /** Starts `syncopate serve <services…>` and resolves once it is listening. */
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [...LOADER, MAIN, 'serve', ...options.services], {
-    env: { ...process.env, ...options.env, PORT: String(options.port ?? 0) },
+    env: {
+      ...process.env,
+      ...options.env,
+      PORT: String(options.port ?? 0),
+      INTERNAL_PORT: String(options.internalPort ?? 0),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = options.output ?? (() => {});
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, internalUrl] = await new Promise<[string, string | undefined]>((resolve, reject) => {
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream as NodeJS.ReadableStream }).on('line', (line) => {
-        const match = /running at (http:\/\/\S+)/.exec(line);
-        if (match?.[1]) resolve(match[1]);
+        // The banner's first line: "… running at <url> (internal routes at <url>, …)".
+        const match = /running at (http:\/\/\S+)(?: \(internal routes at (http:\/\/[^\s,)]+))?/.exec(line);
+        if (match?.[1]) resolve([match[1], match[2]]);
         output(line);
       });
     }
@@ -53,6 +63,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     services: options.services,
     child,
     url,
+    internalUrl,
     exited,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

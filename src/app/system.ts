@@ -1,13 +1,14 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { DeliveryJournal, openTransport, type Transport } from '@syncopate/messaging';
-import { openSqlite } from '@syncopate/transport-sqlite';
 import type { Logger } from 'pino';
-import { ApiKeyStore, type IssuedKey } from '../platform/auth/api-keys.js';
-import type { Config } from '../platform/config.js';
+import { ApiKeyStore, type IssuedKey, RevokedKeyError } from '../platform/auth/api-keys.js';
+import { openPlatformStore } from '../platform/auth/platform-store.js';
+import { resolveSecrets, SecretStore, type ServiceSecrets } from '../platform/auth/secrets.js';
+import { type Config, ConfigError } from '../platform/config.js';
 import { type FaultSettingsInput, Faults } from '../platform/faults.js';
 import { gracefulClose } from '../platform/http/graceful-close.js';
+import { registerRateLimit } from '../platform/http/rate-limit.js';
+import { registerSecurityHeaders } from '../platform/http/security-headers.js';
 import { createHttpServer, type HttpServer } from '../platform/http/server.js';
 import { ObservedTransport } from '../platform/observed-transport.js';
 import type { Service, ServiceModule } from '../platform/service.js';
@@ -34,8 +35,16 @@ export interface SystemOptions {
 }
 
 export interface RunningSystem {
+  /** The public listener: the API, the dashboard, the documents, health and metrics. */
   url: string;
   server: HttpServer;
+  /**
+   * The internal listener (INTERNAL_HOST, loopback by default): the routes only the system's own
+   * processes call. Undefined when no service of this process has any.
+   */
+  internalUrl: string | undefined;
+  /** The secrets the services present to each other. */
+  secrets: ServiceSecrets;
   /** The transport as the services see it: dead-letter replays through it are journaled. */
   transport: Transport;
   keys: ApiKeyStore;
@@ -54,17 +63,27 @@ export interface RunningSystem {
 
 /**
  * The composition root: opens the transport and the key store, declares the consumer groups,
- * creates the chosen services, serves their routes on one HTTP server and starts their consumers.
+ * creates the chosen services, serves their public routes on the public listener and their
+ * internal routes on the internal one, and starts their consumers.
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const { config, logger } = options;
+  // Keys and secrets first: a key that must not be used stops the start before anything is open.
+  const authDb = openPlatformStore(config.dataDir);
+  let issuedApiKey: IssuedKey | undefined;
+  let issuedAdminKey: IssuedKey | undefined;
+  const keys = new ApiKeyStore(authDb);
+  try {
+    issuedApiKey = ensureKey(keys, 'api', config.API_KEY);
+    issuedAdminKey = ensureKey(keys, 'admin', config.ADMIN_KEY);
+  } catch (error) {
+    authDb.close();
+    throw error;
+  }
+  const secrets = resolveSecrets(config, new SecretStore(authDb));
   const tracing = installTracing(options.serviceName ?? 'syncopate');
   const metrics = new Metrics();
   const transport = await openTransport(config.TRANSPORT_URL);
-  const authDb = openSqlite(join(config.dataDir, 'auth.db'));
-  const keys = new ApiKeyStore(authDb);
-  const issuedApiKey = ensureKey(keys, 'api', config.API_KEY);
-  const issuedAdminKey = ensureKey(keys, 'admin', config.ADMIN_KEY);
 
   assertRoutable(options.topology);
   for (const module of options.topology) {
@@ -77,6 +96,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   }
 
   let url = '';
+  let internalUrl: string | undefined;
   const resources = new ServiceResources({ config, transport, logger });
   const journal = await DeliveryJournal.open(await resources.database('journal', []));
   const observed = new ObservedTransport(
@@ -100,27 +120,37 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         config,
         transport: observed,
         keys,
+        secrets,
         faults: serviceFaults,
         metrics: metrics.registry,
         sideEffects,
         logger: logger.child({ service: module.name }),
         database: (migrations, databaseOptions) => resources.database(module.name, migrations, databaseOptions),
         outbox: (db) => resources.outbox(module.name, db),
-        serviceUrl: (service) =>
-          (service === 'gateway' ? config.GATEWAY_URL : undefined) ?? config.SERVICE_URLS[service] ?? url,
+        serviceUrl: (service) => {
+          const elsewhere = (service === 'gateway' ? config.GATEWAY_URL : undefined) ?? config.SERVICE_URLS[service];
+          if (elsewhere) return elsewhere;
+          if (internalUrl && options.services.some((m) => m.name === service)) return internalUrl;
+          throw new Error(
+            `${service} has no internal routes in this process: set ${service === 'gateway' ? 'GATEWAY_URL' : 'SERVICE_URLS'} to its internal listener`,
+          );
+        },
       }),
     );
   }
 
   const server = createHttpServer({ logger });
-  // Payments may charge through the gateway (and, in sync mode, call the side effects) on this very
-  // server: a shutting-down server still answers those calls, so the payments in flight finish.
-  const serviceCalls = [config.GATEWAY_KEY, config.INTERNAL_KEY].map((key) => Buffer.from(`Bearer ${key}`));
-  const closeServer = gracefulClose(server, (request) => {
-    const given = Buffer.from(request.headers.authorization ?? '');
-    return serviceCalls.some((call) => given.length === call.length && timingSafeEqual(given, call));
-  });
+  const closeServer = gracefulClose(server);
   metrics.observeHttp(server);
+  registerSecurityHeaders(server);
+  await registerRateLimit(server, { keys, max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS });
+  // The internal listener serves only what the system's own processes call, never on the public port.
+  const internal = services.some((service) => service.internalRoutes) ? createHttpServer({ logger }) : undefined;
+  const closeInternal = internal && gracefulClose(internal);
+  if (internal) {
+    metrics.observeHttp(internal);
+    for (const service of services) service.internalRoutes?.(internal);
+  }
   metrics.watchQueues(transport, [...new Set([...groupsByType.values()].flat())]);
   metrics.watchOutboxes(() => resources.backlogs());
   await registerApiDocuments(server, options.topology);
@@ -145,9 +175,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     metrics,
     faults,
   });
+  if (internal) {
+    await internal.listen({ port: config.INTERNAL_PORT, host: config.INTERNAL_HOST });
+    internalUrl = urlOf(internal);
+  }
   await server.listen({ port: config.PORT, host: config.HOST });
-  const address = server.server.address() as AddressInfo;
-  url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  url = urlOf(server);
   resources.startRelays();
   for (const service of services) await service.start?.();
 
@@ -155,11 +188,15 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const stop = (deadlineMs = 10_000) => {
     stopping ??= (async () => {
       // Stop taking requests first, and let the answers in flight complete (within the deadline)
-      // before the services and their databases close under them; then stop taking work.
+      // before the services and their databases close under them; then stop taking work. The
+      // internal listener closes after the public one: a payment in flight may still charge
+      // through this process's gateway.
+      const deadline = Date.now() + deadlineMs;
       dashboard.close();
       const closingServer = closeServer(deadlineMs);
       for (const f of faults.values()) f.release();
       await closingServer;
+      await closeInternal?.(Math.max(0, deadline - Date.now()));
       await Promise.all(services.map((service) => service.stop?.(deadlineMs)));
       await journal.flushed();
       await resources.close();
@@ -173,6 +210,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   return {
     url,
     server,
+    internalUrl,
+    secrets,
     transport: observed,
     keys,
     faults,
@@ -184,6 +223,11 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     issuedAdminKey,
     stop,
   };
+}
+
+function urlOf(server: HttpServer): string {
+  const address = server.server.address() as AddressInfo;
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }
 
 /**
@@ -204,7 +248,12 @@ function assertRoutable(topology: readonly ServiceModule[]): void {
 /** Adopts a key given in the environment, or issues one when none exists yet. */
 function ensureKey(keys: ApiKeyStore, role: 'api' | 'admin', fromEnv: string | undefined): IssuedKey | undefined {
   if (fromEnv) {
-    keys.adopt(role, fromEnv);
+    try {
+      keys.adopt(role, fromEnv);
+    } catch (error) {
+      if (!(error instanceof RevokedKeyError)) throw error;
+      throw new ConfigError(`${role === 'admin' ? 'ADMIN_KEY' : 'API_KEY'}: ${error.message}; choose another`);
+    }
     return undefined;
   }
   return keys.newest(role) ? undefined : keys.issue(role);

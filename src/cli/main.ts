@@ -70,15 +70,29 @@ program
     process.exitCode = await lab(options);
   });
 
-program
-  .command('keys')
-  .description('manage API keys')
+const keys = program.command('keys').description('manage API and admin keys (kept hashed in DATA_DIR/auth.db)');
+keys
   .command('create')
   .description('create a new API key (and account); the secret is printed once')
   .option('--admin', 'create an admin key instead')
   .action(async (options: { admin?: boolean }) => {
     const { createKey } = await import('./keys.js');
     createKey({ role: options.admin ? 'admin' : 'api' });
+  });
+keys
+  .command('list')
+  .description('list every key: id, role, account, a hint of the secret, when it was created and revoked')
+  .action(async () => {
+    const { listKeys } = await import('./keys.js');
+    listKeys();
+  });
+keys
+  .command('revoke')
+  .description('revoke a key for good: running processes refuse it from the next request on')
+  .argument('<id>', 'the key id (key_…), as `keys list` shows it')
+  .action(async (id: string) => {
+    const { revokeKey } = await import('./keys.js');
+    process.exitCode = revokeKey(id);
   });
 
 function nonNegativeInt(value: string): number {

@@ -75,6 +75,11 @@ export async function pay(options: PayOptions): Promise<number> {
       `payments sent: ${result.requests.sent} in ${seconds.toFixed(2)} s (${Math.round(result.requests.sent / seconds)} per second)`,
       `latency ms: p50 ${result.latency.p50}  p90 ${result.latency.p90}  p99 ${result.latency.p99}  max ${result.latency.max}`,
       `statuses: ${statuses || 'none'}; connection errors: ${result.errors}; timeouts: ${result.timeouts}`,
+      ...(result.statusCodeStats?.['429']
+        ? [
+            "429 is the server's per-key rate limit (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS): start the server with a higher RATE_LIMIT_MAX for a load test",
+          ]
+        : []),
       '',
     ].join('\n'),
   );

@@ -39,7 +39,10 @@ export async function runCluster(options: ClusterCommandOptions): Promise<void> 
     [
       '',
       `Syncopate cluster: payments API at ${cluster.url}`,
-      ...cluster.processes.map((p) => `  ${`${p.service}#${p.index}`.padEnd(18)} pid ${p.child.pid}  ${p.url}`),
+      ...cluster.processes.map(
+        (p) =>
+          `  ${`${p.service}#${p.index}`.padEnd(18)} pid ${p.child.pid}  ${p.url}${p.internalUrl ? `  (internal ${p.internalUrl})` : ''}`,
+      ),
       `API key: ${cluster.apiKey}`,
       `Admin key: ${cluster.adminKey}`,
       'Press Ctrl-C to stop every process (each finishes its in-flight work first).',

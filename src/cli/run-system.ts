@@ -9,27 +9,20 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 
 /** Starts services in this process from the environment and stops them gracefully on SIGINT/SIGTERM. */
 export async function runSystem(services: readonly ServiceModule[]): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`syncopate: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = refusingBadSettings(() => loadConfig());
   const logger = createLogger({ level: config.LOG_LEVEL });
   const serviceName =
     services.length === ALL_MODULES.length ? 'syncopate' : `syncopate-${services.map((s) => s.name).join('-')}`;
-  const system = await startSystem({
-    config,
-    logger,
-    services,
-    topology: ALL_MODULES,
-    faults: config.FAULTS,
-    serviceName,
-  });
+  const system = await refusingBadSettings(() =>
+    startSystem({
+      config,
+      logger,
+      services,
+      topology: ALL_MODULES,
+      faults: config.FAULTS,
+      serviceName,
+    }),
+  );
   process.stdout.write(banner(system, { apiKeyFromEnv: Boolean(config.API_KEY) }));
   // The first SIGINT or SIGTERM stops gracefully and exits 0 (1 if the stop fails); a second one
   // during the stop exits 1 at once: the work cut short is redelivered after a restart (at least
@@ -57,4 +50,19 @@ export async function runSystem(services: readonly ServiceModule[]): Promise<voi
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+}
+
+/** A setting the process cannot start with stops it with exit code 2 and a line naming the variable. */
+function refusingBadSettings<T>(start: () => T): T {
+  const refuse = (error: unknown): never => {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`syncopate: ${error.message}\n`);
+    process.exit(2);
+  };
+  try {
+    const result = start();
+    return (result instanceof Promise ? result.catch(refuse) : result) as T;
+  } catch (error) {
+    return refuse(error);
+  }
 }

@@ -212,20 +212,25 @@ export class LabSystem {
       this.mode === 'sync'
         ? {
             SYNC_EFFECTS: effects.join(','),
+            // The effect endpoints are on each process's internal listener.
             SERVICE_URLS: JSON.stringify({
-              email: this.only('email').url,
-              analytics: this.only('effects').url,
-              notifications: this.only('effects').url,
-              reports: this.only('reports').url,
+              email: this.only('email').internalUrl,
+              analytics: this.only('effects').internalUrl,
+              notifications: this.only('effects').internalUrl,
+              reports: this.only('reports').internalUrl,
             }),
           }
         : {};
-    return startProcess(ROLES.core, { ...this.env(), SIDE_EFFECTS: this.mode, ...sync });
+    return startProcess(ROLES.core, { ...this.env(), ...sync });
   }
 
   private env(): Record<string, string> {
     return {
       DATA_DIR: this.dataDir,
+      // Every process: in sync mode the side effects' processes serve their effect endpoints.
+      SIDE_EFFECTS: this.mode,
+      // The lab is a load generator with one key: the per-key rate limit must not shape what it measures.
+      RATE_LIMIT_MAX: '10000000',
       API_KEY: this.apiKey,
       ADMIN_KEY: this.adminKey,
       INTERNAL_KEY: this.internalKey,

@@ -13,6 +13,9 @@ const secret = z
   .max(128)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 const httpUrl = z.url({ protocol: /^https?$/ });
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+const count = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
 const json = z.string().transform((text, ctx) => {
   try {
     return JSON.parse(text) as unknown;
@@ -25,6 +28,12 @@ const json = z.string().transform((text, ctx) => {
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * The internal listener: the routes only the system's own processes call (the gateway simulator,
+   * sync mode's effect endpoints). Loopback by default; port 0 picks a free one, announced at start.
+   */
+  INTERNAL_HOST: z.string().min(1).default('127.0.0.1'),
+  INTERNAL_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
   DATA_DIR: z.string().min(1).default('./data'),
   /**
    * The services' databases: unset, each service keeps a SQLite file of its own in DATA_DIR;
@@ -41,10 +50,10 @@ const envSchema = z.object({
   API_KEY: secret.optional(),
   /** Protects the fault-injection and dead-letter admin endpoints; generated and printed when unset. */
   ADMIN_KEY: secret.optional(),
-  /** The payment gateway's base URL; unset in one process, where it is the process's own server. */
+  /** The gateway's internal listener; unset when the gateway runs in this process. */
   GATEWAY_URL: httpUrl.optional(),
-  /** The secret payments presents to the gateway. */
-  GATEWAY_KEY: secret.default('gw_local_development_key'),
+  /** The secret payments presents to the gateway; unset, one is generated at first start and kept in DATA_DIR. */
+  GATEWAY_KEY: secret.optional(),
   GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   /** How long the gateway circuit breaker stays open before it lets one call through. */
   GATEWAY_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
@@ -86,10 +95,36 @@ const envSchema = z.object({
     ),
   /** In sync mode, each call's timeout. */
   SYNC_EFFECT_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
-  /** Base URLs of services in other processes, as JSON: {"email":"http://127.0.0.1:3002"}; default this process. */
+  /** Internal listeners of services in other processes, as JSON: {"email":"http://127.0.0.1:4002"}; default this process. */
   SERVICE_URLS: json.pipe(z.record(z.string(), httpUrl)).default({}),
-  /** The secret services present to each other's internal endpoints. */
-  INTERNAL_KEY: secret.default('internal_local_development_key'),
+  /** The secret services present to each other's internal endpoints; unset, generated at first start and kept in DATA_DIR. */
+  INTERNAL_KEY: secret.optional(),
+  /**
+   * Requests one API key (or, without a live key, one client address) may make per window; past
+   * it, 429 until the window ends. By default 6,000 a minute: 100 a second on average, in bursts.
+   */
+  RATE_LIMIT_MAX: count(1, 10_000_000, 6_000),
+  RATE_LIMIT_WINDOW_MS: count(100, 3_600_000, 60_000),
+  /** Server-Sent Events streams one key may hold open at once, per stream route and process. */
+  SSE_MAX_STREAMS_PER_KEY: count(1, 1_000, 10),
+  /** Reports an account may hold (pending, ready or failed) before it is refused another. */
+  REPORTS_MAX_PER_ACCOUNT: count(1, 100_000, 100),
+  /** How long a report (and its CSV) is kept after it was asked for. */
+  REPORTS_RETENTION_HOURS: count(1, 24 * 366, 24),
+  /** Webhook events handled at once by one notifications process. */
+  WEBHOOK_CONCURRENCY: count(1, 256, 16),
+  /**
+   * Requests in flight to one webhook endpoint; an event finding its endpoint this busy is retried
+   * later, so a slow endpoint holds at most this many of the consumer's slots.
+   */
+  WEBHOOK_ENDPOINT_CONCURRENCY: count(1, 64, 2),
+  /** How long a merchant's endpoint has to answer a webhook. */
+  WEBHOOK_TIMEOUT_MS: count(100, 60_000, 5_000),
+  /**
+   * Development and tests only: webhook URLs may be http:// and point at loopback and private
+   * addresses (a receiver on this machine). Off, only https:// URLs on public addresses are taken.
+   */
+  WEBHOOK_ALLOW_LOCAL: flag.default(false),
   /** A sync-mode system's base URL (same API_KEY): the dashboard then pays in either mode, to compare. */
   SYNC_SYSTEM_URL: httpUrl.optional(),
   /** Where the dashboard finds the latest lab report (lab-report.json, lab-report.html). */

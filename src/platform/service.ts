@@ -3,6 +3,7 @@ import type { SqliteOpenOptions } from '@syncopate/transport-sqlite';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ApiKeyStore } from './auth/api-keys.js';
+import type { ServiceSecrets } from './auth/secrets.js';
 import type { Config } from './config.js';
 import type { Faults } from './faults.js';
 import type { HttpServer } from './http/server.js';
@@ -22,6 +23,8 @@ export interface ServiceContext {
   transport: Transport;
   logger: Logger;
   keys: ApiKeyStore;
+  /** The secrets the services present to each other (given in the environment, or generated and kept in DATA_DIR). */
+  secrets: ServiceSecrets;
   /**
    * Opens (and migrates) the service's own database: its data is nobody else's. Closed by the
    * composition root after the service has stopped.
@@ -34,8 +37,8 @@ export interface ServiceContext {
    */
   outbox(db: SqlDatabase): Promise<Outbox>;
   /**
-   * Another service's base URL: `GATEWAY_URL` or `SERVICE_URLS` when it runs elsewhere, else this
-   * process (known only once the server listens).
+   * Another service's internal listener: `GATEWAY_URL` or `SERVICE_URLS` when it runs elsewhere,
+   * else this process's own (known only once it listens).
    */
   serviceUrl(service: string): string;
   /** This service's fault-injection knobs (latency, errors, down), set through the admin API. */
@@ -74,8 +77,13 @@ export interface GroupDeclaration {
 
 export interface Service {
   readonly name: string;
-  /** Registers the service's routes on the process's server (before it listens). */
+  /** Registers the service's public routes on the process's public server (before it listens). */
   routes?(app: HttpServer): void;
+  /**
+   * Registers routes only the system's own processes call (the gateway, sync mode's effect
+   * endpoints) on the internal listener, which listens only when some service has such routes.
+   */
+  internalRoutes?(app: HttpServer): void;
   /** Starts consumers, relays and timers (after the server listens). */
   start?(): Promise<void>;
   /** Stops taking work and lets in-flight work finish within the deadline. */

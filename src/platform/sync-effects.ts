@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Context } from '@opentelemetry/api';
 import {
   checkEventData,
@@ -10,16 +9,19 @@ import {
 } from '@syncopate/messaging';
 import pLimit from 'p-limit';
 import { Agent, request } from 'undici';
+import { requireSharedSecret } from './auth/shared-secret.js';
 import { ApiError, errorBodySchema } from './http/api-error.js';
 import type { HttpServer } from './http/server.js';
+import type { Service, ServiceContext } from './service.js';
 import { tracedCall } from './telemetry/client-spans.js';
 import { requestTrace } from './telemetry/http-spans.js';
 
 /**
  * Sync mode (`SIDE_EFFECTS=sync`), kept so the lab can measure it: the payments service calls each
  * side effect over HTTP before it answers. A consumer service exposes its handlers at
- * `POST /v1/internal/effects/<service>`, and they do the very same work (and the same idempotency)
- * as when the event comes from the queue; only the way the work arrives differs.
+ * `POST /v1/internal/effects/<service>` on its internal listener (never the public one), and only
+ * in sync mode; they do the very same work (and the same idempotency) as when the event comes from
+ * the queue; only the way the work arrives differs.
  */
 
 export const SYNC_EFFECT_SERVICES = ['email', 'analytics', 'notifications', 'reports'] as const;
@@ -33,30 +35,46 @@ export interface EffectGroup {
 
 export interface EffectEndpointOptions {
   service: SyncEffectService;
+  /** The secret payments presents (INTERNAL_KEY). */
   internalKey: string;
   groups: readonly EffectGroup[];
-  /** Handlers running at once; the rest wait their turn, as queued messages would. */
-  concurrency: number;
-  handlerTimeoutMs: number;
+  /** Handlers running at once; the rest wait their turn, as queued messages would. Default 8. */
+  concurrency?: number;
+  /** Default 30 s. */
+  handlerTimeoutMs?: number;
 }
+
+const EFFECT_DEFAULTS = { concurrency: 8, handlerTimeoutMs: 30_000 };
 
 const effectPath = (service: string) => `/v1/internal/effects/${service}`;
 
+/**
+ * The service's effect endpoint as its `internalRoutes`, in sync mode only: in async mode (the
+ * default) the work comes from the queue, and no endpoint exists that could take it another way.
+ */
+export function syncEffectRoutes(
+  context: Pick<ServiceContext, 'config' | 'secrets'>,
+  options: Omit<EffectEndpointOptions, 'internalKey'>,
+): Pick<Service, 'internalRoutes'> {
+  if (context.config.SIDE_EFFECTS !== 'sync') return {};
+  return {
+    internalRoutes: (app) => registerEffectEndpoint(app, { ...options, internalKey: context.secrets.internalKey }),
+  };
+}
+
 /** Registers the service's synchronous entry point: the envelope in, 204 once every group's handler has done its work. */
 export function registerEffectEndpoint(app: HttpServer, options: EffectEndpointOptions): void {
-  const expected = Buffer.from(`Bearer ${options.internalKey}`);
-  const limit = pLimit(options.concurrency);
+  const { concurrency, handlerTimeoutMs } = { ...EFFECT_DEFAULTS, ...options };
+  const limit = pLimit(concurrency);
   app.post(
     effectPath(options.service),
     {
       bodyLimit: 300 * 1024,
       schema: { hide: true, body: envelopeSchema },
-      onRequest: async (request) => {
-        const given = Buffer.from(request.headers.authorization ?? '');
-        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-          throw new ApiError(401, 'authentication_error', 'invalid_internal_key', 'This endpoint is for services only');
-        }
-      },
+      onRequest: requireSharedSecret(options.internalKey, {
+        code: 'invalid_internal_key',
+        message: 'This endpoint is for services only',
+      }),
     },
     async (request, reply) => {
       const event = request.body as Envelope;
@@ -67,7 +85,7 @@ export function registerEffectEndpoint(app: HttpServer, options: EffectEndpointO
           if (checked.kind === 'undeclared') continue;
           if (checked.kind === 'invalid')
             throw new ApiError(400, 'invalid_request_error', 'invalid_event', checked.reason);
-          const signal = AbortSignal.timeout(options.handlerTimeoutMs);
+          const signal = AbortSignal.timeout(handlerTimeoutMs);
           try {
             await handler({ event: { ...event, data: checked.data }, group, attempt: 1, signal, trace });
           } catch (error) {

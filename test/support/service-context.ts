@@ -7,6 +7,7 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ApiKeyStore } from '../../src/platform/auth/api-keys.js';
+import { resolveSecrets, SecretStore } from '../../src/platform/auth/secrets.js';
 import { type Config, loadConfig } from '../../src/platform/config.js';
 import { Faults } from '../../src/platform/faults.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -62,6 +63,7 @@ export async function createTestContext(
     config,
     transport: observed,
     keys: new ApiKeyStore(authDb),
+    secrets: resolveSecrets(config, new SecretStore(authDb)),
     logger,
     faults: new Faults(service),
     serviceUrl: (name) =>

@@ -43,11 +43,18 @@ describe.each(databases)(
       smtp = createTestSmtpServer();
       await smtp.start();
       merchant = await startWebhookReceiver();
+      // The merchant's receiver is on this machine: WEBHOOK_ALLOW_LOCAL's development setting.
       t = await startTestSystem({
         modules: ALL_MODULES,
         // However long the outage lasts on a busy machine, receipts are retried within a second of
         // the server's return, and none gives up meanwhile.
-        env: { SMTP_URL: smtp.url, EMAIL_RETRY_MAX_DELAY_MS: '1000', EMAIL_MAX_ATTEMPTS: '100', ...env() },
+        env: {
+          SMTP_URL: smtp.url,
+          EMAIL_RETRY_MAX_DELAY_MS: '1000',
+          EMAIL_MAX_ATTEMPTS: '100',
+          WEBHOOK_ALLOW_LOCAL: 'true',
+          ...env(),
+        },
       });
       const endpoint = await t.api('POST', '/v1/webhook_endpoints', {
         body: { url: merchant.url, enabled_events: ['payment.succeeded'] },

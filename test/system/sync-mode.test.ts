@@ -73,8 +73,10 @@ describe('SIDE_EFFECTS=sync: the side effects called over HTTP before the answer
     expect(slow.body.error.message).toMatch(/email failed/);
   });
 
-  it('refuses internal calls without the internal key', async () => {
+  it('serves the effect endpoints on the internal listener only, and refuses calls without the internal key', async () => {
     const answer = await system?.api('POST', '/v1/internal/effects/email', { body: {}, key: null });
-    expect(answer?.status).toBe(401);
+    expect(answer?.status).toBe(404);
+    const internal = await fetch(`${system?.system.internalUrl}/v1/internal/effects/email`, { method: 'POST' });
+    expect(internal.status).toBe(401);
   });
 });

@@ -6,6 +6,7 @@ export type ErrorType =
   | 'authentication_error'
   | 'card_error'
   | 'idempotency_error'
+  | 'rate_limit_error'
   | 'api_error';
 
 /** The one error shape of every 4xx and 5xx answer. */

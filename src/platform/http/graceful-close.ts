@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyRequest } from 'fastify';
 import { ApiError } from './api-error.js';
 import type { HttpServer } from './server.js';
 
@@ -9,10 +8,10 @@ const IDLE_SWEEP_MS = 100;
  * Closes the server gracefully and within a deadline, in two steps.
  *
  * Draining: the requests in flight when the close began are answered; every new request gets a
- * 503 instead, except those `stillServe` picks: in one process a service may call another over
- * this very server (payments charging through the gateway), and a request in flight needs those
- * calls answered to finish. Closing: Fastify's close refuses new connections and answers 503 to
- * requests on kept-alive ones.
+ * 503 instead. (In one process a service may call another while answering, payments charging
+ * through the gateway: those calls go to the internal listener, which the composition root closes
+ * only after the public one has drained.) Closing: Fastify's close refuses new connections and
+ * answers 503 to requests on kept-alive ones.
  *
  * From the first step on, every answer tells its client the connection closes after it: a
  * kept-alive connection would otherwise stay open after its answer until the client lets it go
@@ -21,10 +20,7 @@ const IDLE_SWEEP_MS = 100;
  *
  * Call before the server listens (it adds hooks); returns the close.
  */
-export function gracefulClose(
-  server: HttpServer,
-  stillServe: (request: FastifyRequest) => boolean = () => false,
-): (deadlineMs: number) => Promise<void> {
+export function gracefulClose(server: HttpServer): (deadlineMs: number) => Promise<void> {
   let draining = false;
   const inFlight = new Set<ServerResponse>();
   server.server.on('request', (_request, response: ServerResponse) => {
@@ -32,10 +28,9 @@ export function gracefulClose(
     response.once('close', () => inFlight.delete(response));
   });
   // Callback-style hooks: they run on every request, and an async hook costs promises for nothing.
-  server.addHook('onRequest', (request, reply, done) => {
+  server.addHook('onRequest', (_request, reply, done) => {
     if (!draining) return done();
     reply.header('connection', 'close');
-    if (stillServe(request)) return done();
     done(
       new ApiError(503, 'api_error', 'shutting_down', 'This server is shutting down; retry the request', undefined, {
         'retry-after': '1',

@@ -38,6 +38,8 @@ export async function registerOpenApi(app: HttpServer, options: OpenApiOptions):
     openapi: {
       openapi: '3.1.0',
       info: options.info,
+      // Where these operations are served: this server's public listener, whatever its address.
+      servers: [{ url: '/', description: 'The public listener (HOST:PORT)' }],
       tags: options.tags,
       security: [{ [SECURITY.apiKey]: [] }],
       components: {
@@ -62,6 +64,9 @@ export async function registerOpenApi(app: HttpServer, options: OpenApiOptions):
     routePrefix: DOCS_PATH,
     theme: { title: `${options.info.title}: API reference` },
     uiConfig: { deepLinking: true, defaultModelsExpandDepth: 0 },
+    // Swagger UI inserts a <style> element of its own: its pages (only they) take inline styles.
+    // Scripts stay from this origin only.
+    transformStaticCSP: (header) => header.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
   });
   app.get(
     OPENAPI_PATH,

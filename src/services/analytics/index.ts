@@ -2,7 +2,7 @@ import { type Handler, Inbox, type Subscription } from '@syncopate/messaging';
 import { paymentEvents } from '../../contracts/payment-events.js';
 import type { HttpServer } from '../../platform/http/server.js';
 import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';
-import { registerEffectEndpoint } from '../../platform/sync-effects.js';
+import { syncEffectRoutes } from '../../platform/sync-effects.js';
 import { ANALYTICS_MIGRATIONS, CounterStore } from './counter-store.js';
 import { ANALYTICS_GROUP, paymentCounterHandler, subscribePaymentCounter } from './payment-counter.js';
 import { registerSummaryRoute } from './summary-route.js';
@@ -19,22 +19,17 @@ export async function createAnalytics(context: ServiceContext): Promise<Service>
 
   return {
     name: 'analytics',
-    routes: (app: HttpServer) => {
-      registerSummaryRoute(app, { counters, keys: context.keys, faults: context.faults });
-      registerEffectEndpoint(app, {
-        service: 'analytics',
-        internalKey: context.config.INTERNAL_KEY,
-        groups: [
-          {
-            group: ANALYTICS_GROUP,
-            events: paymentEvents,
-            handler: paymentCounterHandler({ inbox, counters, faults: context.faults }) as Handler,
-          },
-        ],
-        concurrency: 8,
-        handlerTimeoutMs: 30_000,
-      });
-    },
+    routes: (app: HttpServer) => registerSummaryRoute(app, { counters, keys: context.keys, faults: context.faults }),
+    ...syncEffectRoutes(context, {
+      service: 'analytics',
+      groups: [
+        {
+          group: ANALYTICS_GROUP,
+          events: paymentEvents,
+          handler: paymentCounterHandler({ inbox, counters, faults: context.faults }) as Handler,
+        },
+      ],
+    }),
     async start() {
       subscription ??= await subscribePaymentCounter({
         transport: context.transport,

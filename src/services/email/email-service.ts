@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { BackoffOptions, Handler, Subscription } from '@syncopate/messaging';
 import { paymentEvents } from '../../contracts/payment-events.js';
 import type { Service, ServiceContext } from '../../platform/service.js';
-import { registerEffectEndpoint } from '../../platform/sync-effects.js';
+import { syncEffectRoutes } from '../../platform/sync-effects.js';
 import { createEmailHandler } from './email-handler.js';
 import { createEmlMailer } from './eml-mailer.js';
 import type { Mailer } from './mailer.js';
@@ -69,14 +69,12 @@ export async function createEmailService(
 
   return {
     name: 'email',
-    routes: (app) =>
-      registerEffectEndpoint(app, {
-        service: 'email',
-        internalKey: config.INTERNAL_KEY,
-        groups: [{ group: EMAIL_GROUP, events: paymentEvents, handler: handler as Handler }],
-        concurrency: settings.concurrency,
-        handlerTimeoutMs: settings.handlerTimeoutMs,
-      }),
+    ...syncEffectRoutes(context, {
+      service: 'email',
+      groups: [{ group: EMAIL_GROUP, events: paymentEvents, handler: handler as Handler }],
+      concurrency: settings.concurrency,
+      handlerTimeoutMs: settings.handlerTimeoutMs,
+    }),
     async start() {
       if (subscription) return;
       subscription = await context.transport.subscribe({

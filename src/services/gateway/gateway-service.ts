@@ -1,11 +1,12 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { SUPPORTED_CURRENCIES } from '../../contracts/currencies.js';
+import { requireSharedSecret } from '../../platform/auth/shared-secret.js';
 import { ApiError, notFound } from '../../platform/http/api-error.js';
 import { encapsulate, type HttpServer } from '../../platform/http/server.js';
 import type { Service, ServiceContext, ServiceModule } from '../../platform/service.js';
-import { assessCard, brandOf, cardToken, DECLINE_MESSAGES } from './cards.js';
+import { assessCard, brandOf, DECLINE_MESSAGES, newCardToken } from './cards.js';
 import { type ChargeRow, ChargeStore, GATEWAY_MIGRATIONS, keyExpired, type RefundRow } from './charge-store.js';
 
 /**
@@ -84,24 +85,25 @@ function toRefund(row: RefundRow) {
 const id = (prefix: string) => `${prefix}_${Date.now().toString(36)}${randomUUID().replaceAll('-', '').slice(0, 16)}`;
 const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
-export async function createGateway(context: Pick<ServiceContext, 'config' | 'faults' | 'database'>): Promise<Service> {
+/**
+ * The gateway simulator. Its routes are internal: they are served on the internal listener only
+ * (the payments service is its one client), and need the gateway key before anything else.
+ */
+export async function createGateway(
+  context: Pick<ServiceContext, 'faults' | 'database' | 'secrets'>,
+): Promise<Service> {
   // A simulator of someone else's system: surviving a crash of this process is enough, so its
   // commits do not wait for the disk and do not slow the critical path they stand in for.
   const store = new ChargeStore(await context.database(GATEWAY_MIGRATIONS, { synchronous: 'normal' }));
-  const { faults } = context;
-  const expectedKey = Buffer.from(`Bearer ${context.config.GATEWAY_KEY}`);
+  const { faults, secrets } = context;
 
-  // Callback style: it runs on every charge, and an async hook costs promises for nothing.
-  const requireGatewayKey = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    const given = Buffer.from(request.headers.authorization ?? '');
-    if (given.length === expectedKey.length && timingSafeEqual(given, expectedKey)) return done();
-    done(new ApiError(401, 'authentication_error', 'invalid_api_key', 'Invalid gateway key'));
-  };
-
-  const routes = (app: HttpServer) => {
+  const internalRoutes = (app: HttpServer) => {
     encapsulate(app, (scope) => {
       scope.addHook('onRequest', faults.onRequest);
-      scope.addHook('preHandler', requireGatewayKey);
+      scope.addHook(
+        'onRequest',
+        requireSharedSecret(secrets.gatewayKey, { code: 'invalid_api_key', message: 'Invalid gateway key' }),
+      );
 
       scope.post(
         '/v1/charges',
@@ -116,8 +118,13 @@ export async function createGateway(context: Pick<ServiceContext, 'config' | 'fa
         async (request, reply) => {
           const key = request.headers['idempotency-key'];
           const { card, ...rest } = request.body;
-          const token = cardToken(card, context.config.GATEWAY_KEY);
-          const requestHash = hashOf({ ...rest, description: rest.description ?? null, token });
+          // Tells a retry under a key from another request under it. The card enters it only as what
+          // is stored in clear anyway: a hash of the full number could be brute-forced back to it.
+          const requestHash = hashOf({
+            ...rest,
+            description: rest.description ?? null,
+            card: { last4: card.number.slice(-4), exp_month: card.exp_month, exp_year: card.exp_year },
+          });
           const decline = assessCard(card);
           const stored = await store.insertOnce({
             id: id('ch'),
@@ -129,7 +136,7 @@ export async function createGateway(context: Pick<ServiceContext, 'config' | 'fa
             description: rest.description ?? null,
             brand: brandOf(card.number),
             last4: card.number.slice(-4),
-            token,
+            token: newCardToken(),
             failure_code: decline ?? null,
             amount_refunded: 0,
             created_at: new Date().toISOString(),
@@ -221,7 +228,7 @@ export async function createGateway(context: Pick<ServiceContext, 'config' | 'fa
 
   return {
     name: 'gateway',
-    routes,
+    internalRoutes,
     async stop() {
       faults.release();
     },

@@ -3,7 +3,9 @@ import { paymentEvents } from '../../contracts/payment-events.js';
 import { principalOf } from '../../platform/auth/authenticate.js';
 import { ApiError, notFound } from '../../platform/http/api-error.js';
 import type { HttpServer } from '../../platform/http/server.js';
+import { type IdempotentRequests, optionalIdempotencyHeader } from '../../platform/idempotent-requests.js';
 import { EndpointLimitError, type EndpointStore, type WebhookEndpoint } from './endpoint-store.js';
+import { checkWebhookUrl, WebhookUrlError, type WebhookUrlPolicy } from './webhook-url-policy.js';
 
 const MAX_URL_LENGTH = 2_048;
 const ALL_EVENTS = '*';
@@ -15,7 +17,8 @@ const createEndpointSchema = z.strictObject({
     .url({
       protocol: /^https?$/,
       // Only the format message is ours: a missing url keeps the default one, which reads as "missing".
-      error: (issue) => (issue.code === 'invalid_format' ? 'must be an http:// or https:// URL' : undefined),
+      // Whether http:// is taken, and which hosts, is the URL policy's to say, after the schema.
+      error: (issue) => (issue.code === 'invalid_format' ? 'must be an https:// URL' : undefined),
     })
     .max(MAX_URL_LENGTH),
   enabled_events: z
@@ -64,36 +67,58 @@ function toEndpoint(endpoint: WebhookEndpoint): z.infer<typeof endpointSchema> {
   };
 }
 
+export interface EndpointRoutesOptions {
+  endpoints: EndpointStore;
+  /** Where webhooks may go: checked when an endpoint is created, and again at every delivery. */
+  policy: WebhookUrlPolicy;
+  requests: IdempotentRequests;
+}
+
 /** The merchant's webhook endpoints; `scope` already authenticates the caller. */
-export function registerEndpointRoutes(scope: HttpServer, options: { endpoints: EndpointStore }): void {
+export function registerEndpointRoutes(scope: HttpServer, options: EndpointRoutesOptions): void {
   const { endpoints } = options;
 
   scope.post(
     '/v1/webhook_endpoints',
     {
       schema: {
-        summary: 'Create a webhook endpoint',
+        summary: 'Create a webhook endpoint (an https:// URL on a public address)',
         tags: ['webhooks'],
+        headers: optionalIdempotencyHeader,
         body: createEndpointSchema,
         response: { 201: createdEndpointSchema },
       },
     },
     async (request, reply) => {
       const { accountId } = principalOf(request);
-      let endpoint: WebhookEndpoint;
       try {
-        endpoint = await endpoints.create({
-          accountId,
-          url: request.body.url,
-          enabledEvents: [...new Set(request.body.enabled_events)],
-        });
+        await checkWebhookUrl(new URL(request.body.url), options.policy);
       } catch (error) {
-        if (error instanceof EndpointLimitError) {
-          throw new ApiError(400, 'invalid_request_error', error.code, error.message);
-        }
+        if (error instanceof WebhookUrlError)
+          throw new ApiError(400, 'invalid_request_error', error.code, error.message, 'url');
         throw error;
       }
-      return reply.code(201).send({ ...toEndpoint(endpoint), secret: endpoint.secret });
+      const answer = await options.requests.run(
+        { accountId, key: request.headers['idempotency-key'], request: request.body },
+        async (tx) => {
+          let endpoint: WebhookEndpoint;
+          try {
+            endpoint = await endpoints.create(tx, {
+              accountId,
+              url: request.body.url,
+              enabledEvents: [...new Set(request.body.enabled_events)],
+            });
+          } catch (error) {
+            if (error instanceof EndpointLimitError) {
+              throw new ApiError(400, 'invalid_request_error', error.code, error.message);
+            }
+            throw error;
+          }
+          return { status: 201, body: { ...toEndpoint(endpoint), secret: endpoint.secret } };
+        },
+      );
+      if (answer.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(answer.body as z.infer<typeof createdEndpointSchema>);
     },
   );
 

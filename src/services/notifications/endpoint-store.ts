@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { SqlDatabase } from '@syncopate/messaging';
+import type { SqlDatabase, SqlExecutor } from '@syncopate/messaging';
 
 /** Past this many endpoints an account is refused another: each one costs a request per event. */
 export const MAX_ENDPOINTS_PER_ACCOUNT = 16;
@@ -33,8 +33,14 @@ const newId = (prefix: string, bytes: number) => `${prefix}_${randomBytes(bytes)
 export class EndpointStore {
   constructor(private readonly db: SqlDatabase) {}
 
-  /** Creates an endpoint with a new secret; throws `EndpointLimitError` when the account has its maximum. */
-  async create(input: { accountId: string; url: string; enabledEvents: string[] }): Promise<WebhookEndpoint> {
+  /**
+   * Creates an endpoint with a new secret, in the caller's transaction; throws `EndpointLimitError`
+   * when the account has its maximum (the caller's transaction then rolls the insert back).
+   */
+  async create(
+    tx: SqlExecutor,
+    input: { accountId: string; url: string; enabledEvents: string[] },
+  ): Promise<WebhookEndpoint> {
     const endpoint: WebhookEndpoint = {
       id: newId('we', 12),
       accountId: input.accountId,
@@ -44,27 +50,25 @@ export class EndpointStore {
       createdAt: new Date().toISOString(),
     };
     // Insert, then count in the same transaction: one over the limit rolls its own insert back.
-    await this.db.transaction(async (tx) => {
-      await tx.run(
-        'INSERT INTO webhook_endpoints (id, account_id, url, enabled_events, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-        [
-          endpoint.id,
-          endpoint.accountId,
-          endpoint.url,
-          JSON.stringify(endpoint.enabledEvents),
-          endpoint.secret,
-          endpoint.createdAt,
-        ],
+    await tx.run(
+      'INSERT INTO webhook_endpoints (id, account_id, url, enabled_events, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [
+        endpoint.id,
+        endpoint.accountId,
+        endpoint.url,
+        JSON.stringify(endpoint.enabledEvents),
+        endpoint.secret,
+        endpoint.createdAt,
+      ],
+    );
+    const row = await tx.get<{ n: number }>('SELECT count(*) AS n FROM webhook_endpoints WHERE account_id = ?', [
+      input.accountId,
+    ]);
+    if (Number(row?.n) > MAX_ENDPOINTS_PER_ACCOUNT) {
+      throw new EndpointLimitError(
+        `An account can have at most ${MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints; delete one first`,
       );
-      const row = await tx.get<{ n: number }>('SELECT count(*) AS n FROM webhook_endpoints WHERE account_id = ?', [
-        input.accountId,
-      ]);
-      if (Number(row?.n) > MAX_ENDPOINTS_PER_ACCOUNT) {
-        throw new EndpointLimitError(
-          `An account can have at most ${MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints; delete one first`,
-        );
-      }
-    });
+    }
     return endpoint;
   }
 

@@ -1,3 +1,8 @@
+import { idempotencyTable } from '../../platform/idempotent-requests.js';
+
+/** Idempotency keys of `POST /v1/webhook_endpoints`. */
+export const ENDPOINT_REQUESTS_TABLE = 'webhook_endpoint_requests';
+
 /** The notifications service's own database: merchants' endpoints and what was delivered to them. */
 export const NOTIFICATIONS_MIGRATIONS = [
   `CREATE TABLE webhook_endpoints (
@@ -21,4 +26,5 @@ export const NOTIFICATIONS_MIGRATIONS = [
      PRIMARY KEY (event_id, endpoint_id)
    );
    CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id);`,
+  idempotencyTable(ENDPOINT_REQUESTS_TABLE),
 ];

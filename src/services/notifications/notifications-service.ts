@@ -1,17 +1,20 @@
 import type { BackoffOptions, EventOf, Handler, Message, Subscription } from '@syncopate/messaging';
 import { type PaymentEventType, paymentEvents } from '../../contracts/payment-events.js';
 import { authenticate } from '../../platform/auth/authenticate.js';
+import { StreamAdmission } from '../../platform/http/event-stream.js';
 import { encapsulate, type HttpServer } from '../../platform/http/server.js';
+import { IdempotentRequests } from '../../platform/idempotent-requests.js';
 import type { Service, ServiceContext } from '../../platform/service.js';
-import { registerEffectEndpoint } from '../../platform/sync-effects.js';
+import { syncEffectRoutes } from '../../platform/sync-effects.js';
 import { DeliveryStore } from './delivery-store.js';
 import { registerEndpointRoutes } from './endpoint-routes.js';
 import { EndpointStore } from './endpoint-store.js';
 import { toEventObject } from './event-object.js';
 import { LiveHub } from './live-hub.js';
 import { registerLiveRoutes } from './live-routes.js';
-import { NOTIFICATIONS_MIGRATIONS } from './migrations.js';
+import { ENDPOINT_REQUESTS_TABLE, NOTIFICATIONS_MIGRATIONS } from './migrations.js';
 import { createWebhookDispatcher } from './webhook-dispatcher.js';
+import { webhookAgent } from './webhook-url-policy.js';
 
 export const WEBHOOKS_GROUP = 'webhooks';
 /**
@@ -25,24 +28,29 @@ export interface NotificationsOptions {
   /** Deliveries of an event to the `webhooks` group before it is dead-lettered. */
   maxAttempts: number;
   backoff: BackoffOptions;
-  /** How long one merchant endpoint has to answer. */
+  /** How long one merchant endpoint has to answer (WEBHOOK_TIMEOUT_MS). */
   requestTimeoutMs: number;
-  /** Events handled at once by the `webhooks` group in this process. */
+  /** Events handled at once by the `webhooks` group in this process (WEBHOOK_CONCURRENCY). */
   concurrency: number;
+  /** Requests in flight to one endpoint from this process (WEBHOOK_ENDPOINT_CONCURRENCY). */
+  endpointConcurrency: number;
+  /** Webhook URLs may be http:// and local (WEBHOOK_ALLOW_LOCAL): development and tests only. */
+  allowLocalUrls: boolean;
   /** Interval of the `: keep-alive` comment on live streams. */
   keepAliveMs: number;
   /** A live client this far behind is disconnected. */
   maxBufferedBytes: number;
+  /** Live streams one key may hold open at once (SSE_MAX_STREAMS_PER_KEY). */
+  maxStreamsPerKey: number;
 }
 
-export const NOTIFICATIONS_DEFAULTS: NotificationsOptions = {
+/** The defaults of what has no setting of its own; the rest come from the configuration. */
+export const NOTIFICATIONS_DEFAULTS = {
   maxAttempts: 8,
   backoff: { initialDelayMs: 1_000, maxDelayMs: 60_000 },
-  requestTimeoutMs: 5_000,
-  concurrency: 8,
   keepAliveMs: 15_000,
   maxBufferedBytes: 1024 * 1024,
-};
+} satisfies Partial<NotificationsOptions>;
 
 export interface NotificationsService extends Service {
   /** Live streams open on this process. */
@@ -53,14 +61,29 @@ export interface NotificationsService extends Service {
 
 /** Merchant webhooks and the dashboard's live stream: two consumers of the payment events. */
 export async function createNotifications(
-  context: Pick<ServiceContext, 'database' | 'transport' | 'keys' | 'faults' | 'logger' | 'config'>,
+  context: Pick<ServiceContext, 'database' | 'transport' | 'keys' | 'faults' | 'logger' | 'config' | 'secrets'>,
   options: Partial<NotificationsOptions> = {},
 ): Promise<NotificationsService> {
-  const settings: NotificationsOptions = { ...NOTIFICATIONS_DEFAULTS, ...options };
+  const { config } = context;
+  const settings: NotificationsOptions = {
+    ...NOTIFICATIONS_DEFAULTS,
+    requestTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    concurrency: config.WEBHOOK_CONCURRENCY,
+    endpointConcurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
+    allowLocalUrls: config.WEBHOOK_ALLOW_LOCAL,
+    maxStreamsPerKey: config.SSE_MAX_STREAMS_PER_KEY,
+    ...options,
+  };
   const db = await context.database(NOTIFICATIONS_MIGRATIONS);
   const endpoints = new EndpointStore(db);
   const deliveries = new DeliveryStore(db);
   const hub = new LiveHub({ keepAliveMs: settings.keepAliveMs, maxBufferedBytes: settings.maxBufferedBytes });
+  const admission = new StreamAdmission({
+    maxPerKey: settings.maxStreamsPerKey,
+    isActive: (keyId) => context.keys.isActive(keyId),
+  });
+  const policy = { allowLocal: settings.allowLocalUrls };
+  const agent = webhookAgent(policy);
   const subscriptions: Subscription[] = [];
   let stopping = false;
 
@@ -70,6 +93,9 @@ export async function createNotifications(
     faults: context.faults,
     logger: context.logger,
     requestTimeoutMs: settings.requestTimeoutMs,
+    endpointConcurrency: settings.endpointConcurrency,
+    policy,
+    agent,
   });
 
   const broadcast = async (message: Message<EventOf<PaymentEventType>>) => {
@@ -83,21 +109,25 @@ export async function createNotifications(
     routes(app: HttpServer) {
       encapsulate(app, (scope) => {
         scope.addHook('onRequest', context.faults.onRequest);
-        scope.addHook('preHandler', authenticate(context.keys));
-        registerEndpointRoutes(scope, { endpoints });
-        registerLiveRoutes(scope, { hub });
-      });
-      registerEffectEndpoint(app, {
-        service: 'notifications',
-        internalKey: context.config.INTERNAL_KEY,
-        groups: [
-          { group: WEBHOOKS_GROUP, events: paymentEvents, handler: dispatch as Handler },
-          { group: LIVE_GROUP, events: paymentEvents, handler: broadcast as Handler },
-        ],
-        concurrency: settings.concurrency,
-        handlerTimeoutMs: settings.requestTimeoutMs * 2,
+        scope.addHook('onRequest', authenticate(context.keys));
+        registerEndpointRoutes(scope, {
+          endpoints,
+          policy,
+          requests: new IdempotentRequests(db, ENDPOINT_REQUESTS_TABLE),
+        });
+        registerLiveRoutes(scope, { hub, admission });
       });
     },
+
+    ...syncEffectRoutes(context, {
+      service: 'notifications',
+      groups: [
+        { group: WEBHOOKS_GROUP, events: paymentEvents, handler: dispatch as Handler },
+        { group: LIVE_GROUP, events: paymentEvents, handler: broadcast as Handler },
+      ],
+      concurrency: settings.concurrency,
+      handlerTimeoutMs: settings.requestTimeoutMs * 2,
+    }),
 
     async start() {
       subscriptions.push(
@@ -108,6 +138,8 @@ export async function createNotifications(
           maxAttempts: settings.maxAttempts,
           backoff: settings.backoff,
           concurrency: settings.concurrency,
+          // Room for the endpoints' own timeout (WEBHOOK_TIMEOUT_MS, up to a minute) and the writes around it.
+          handlerTimeoutMs: Math.max(30_000, settings.requestTimeoutMs * 2),
         }),
         // A live view has no use for an event delivered late: a couple of tries, then let it go.
         await context.transport.subscribe({
@@ -122,7 +154,10 @@ export async function createNotifications(
     async stop(deadlineMs: number) {
       stopping = true;
       hub.close();
+      admission.close();
       await Promise.all(subscriptions.splice(0).map((s) => s.close({ deadlineMs })));
+      // stop() may be called again (a test, a second signal): the agent closes once.
+      if (!agent.closed && !agent.destroyed) await agent.close();
     },
 
     readiness() {

@@ -1,8 +1,9 @@
 import type { Context } from '@opentelemetry/api';
 import { errorMessage } from '@syncopate/messaging';
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { tracedCall } from '../../platform/telemetry/client-spans.js';
 import { SIGNATURE_HEADER, signPayload } from './webhook-signature.js';
+import { checkUrlShape, WebhookUrlError, type WebhookUrlPolicy } from './webhook-url-policy.js';
 
 export interface SendWebhookOptions {
   url: string;
@@ -15,6 +16,10 @@ export interface SendWebhookOptions {
   signal: AbortSignal;
   /** The handling attempt's trace context: the request is its client span. */
   trace: Context;
+  /** Where webhooks may go, checked again here: the endpoint may have been stored under another policy. */
+  policy: WebhookUrlPolicy;
+  /** The agent whose connections go only to addresses the policy admits (`webhookAgent`). */
+  agent: Dispatcher;
 }
 
 /** What one endpoint made of one request. `status` is null when it never answered. */
@@ -36,9 +41,11 @@ export async function sendWebhook(options: SendWebhookOptions): Promise<SendResu
       [SIGNATURE_HEADER]: signPayload({ body: options.body, secret: options.secret }),
     };
     const url = new URL(options.url);
+    checkUrlShape(url, options.policy);
     const { statusCode: status } = await tracedCall(options.trace, 'POST', url, headers, async () => {
       const response = await request(url, {
         method: 'POST',
+        dispatcher: options.agent,
         headers,
         body: options.body,
         signal: AbortSignal.any([options.signal, timeout]),
@@ -52,6 +59,7 @@ export async function sendWebhook(options: SendWebhookOptions): Promise<SendResu
     // Shutdown or the handler's own timeout: not the endpoint's failure, so let the runtime decide.
     if (options.signal.aborted) throw options.signal.reason;
     if (timeout.aborted) return { ok: false, status: null, error: `no answer within ${options.timeoutMs} ms` };
+    if (error instanceof WebhookUrlError) return { ok: false, status: null, error: error.message };
     return { ok: false, status: null, error: `request failed: ${errorMessage(error)}` };
   }
 }

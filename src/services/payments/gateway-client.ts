@@ -1,4 +1,5 @@
 import type { Context } from '@opentelemetry/api';
+import { formatZodError } from '@syncopate/messaging';
 import {
   BrokenCircuitError,
   CircuitState,
@@ -13,19 +14,35 @@ import {
   wrap,
 } from 'cockatiel';
 import { Agent, request } from 'undici';
+import { z } from 'zod';
 import { tracedCall } from '../../platform/telemetry/client-spans.js';
 
-/** The gateway's answer to a charge, as far as payments needs it. */
-export interface GatewayCharge {
-  id: string;
-  status: 'succeeded' | 'failed';
-  amount: number;
-  amount_refunded: number;
-  currency: string;
-  card: { brand: string; last4: string };
-  failure_code: string | null;
-  failure_message: string | null;
-}
+/**
+ * The gateway's answers, as far as payments needs them: parsed, never cast. What payments stores
+ * and tells its clients (a status, a brand, a decline message) must have the shape and size it
+ * expects even when the gateway is wrong.
+ */
+const gatewayChargeSchema = z.object({
+  id: z.string().min(1).max(128),
+  status: z.enum(['succeeded', 'failed']),
+  amount: z.number().int(),
+  amount_refunded: z.number().int(),
+  currency: z.string().max(8),
+  card: z.object({ brand: z.string().max(32), last4: z.string().regex(/^\d{4}$/) }),
+  failure_code: z.string().max(64).nullable(),
+  failure_message: z.string().max(500).nullable(),
+});
+
+export type GatewayCharge = z.infer<typeof gatewayChargeSchema>;
+
+const declineSchema = z.object({
+  error: z.object({ code: z.string().min(1).max(64), message: z.string().max(500) }),
+  charge: gatewayChargeSchema.extend({ status: z.literal('failed') }),
+});
+
+const approvedSchema = gatewayChargeSchema.extend({ status: z.literal('succeeded') });
+
+const refundAnswerSchema = z.object({ id: z.string().min(1).max(128) });
 
 export type Authorization =
   | { outcome: 'approved'; charge: GatewayCharge }
@@ -36,6 +53,8 @@ export class GatewayUnavailableError extends Error {
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
+    /** The breaker is open: the gateway was not even called. */
+    readonly breakerOpen = false,
   ) {
     super(message);
   }
@@ -43,6 +62,12 @@ export class GatewayUnavailableError extends Error {
 
 /** The gateway did not answer in time: the charge may or may not have happened. */
 export class GatewayTimeoutError extends Error {}
+
+/**
+ * The gateway answered, but not as its contract says (a body of the wrong shape, or a charge of
+ * another amount than asked): what it did is unknown, as after a timeout.
+ */
+export class GatewayAnswerError extends Error {}
 
 /** A failure worth another try with the same idempotency key: the connection, or a 5xx. */
 class TransientGatewayError extends Error {}
@@ -119,22 +144,28 @@ export class GatewayClient {
   async authorize(charge: ChargeRequest, trace: Context): Promise<Authorization> {
     const { idempotencyKey, ...body } = charge;
     const response = await this.call('POST', '/v1/charges', trace, { body, idempotencyKey });
-    if (response.status === 201) return { outcome: 'approved', charge: response.body as GatewayCharge };
-    if (response.status === 402) {
-      const { error, charge: declined } = response.body as {
-        error: { code: string; message: string };
-        charge: GatewayCharge;
-      };
-      return { outcome: 'declined', charge: declined, code: error.code, message: error.message };
+    let authorization: Authorization;
+    if (response.status === 201) {
+      authorization = { outcome: 'approved', charge: parsed(approvedSchema, response) };
+    } else if (response.status === 402) {
+      const { error, charge: declined } = parsed(declineSchema, response);
+      authorization = { outcome: 'declined', charge: declined, code: error.code, message: error.message };
+    } else {
+      throw unexpected(response);
     }
-    throw unexpected(response);
+    if (authorization.charge.amount !== charge.amount || authorization.charge.currency !== charge.currency) {
+      throw new GatewayAnswerError(
+        `the gateway answered for ${authorization.charge.amount} ${authorization.charge.currency}, not the ${charge.amount} ${charge.currency} asked`,
+      );
+    }
+    return authorization;
   }
 
   /** What the gateway did with a key, or undefined if it never received it. */
   async lookup(idempotencyKey: string, trace: Context): Promise<GatewayCharge | undefined> {
     const path = `/v1/charges/by-idempotency-key/${encodeURIComponent(idempotencyKey)}`;
     const response = await this.call('GET', path, trace, {});
-    if (response.status === 200) return response.body as GatewayCharge;
+    if (response.status === 200) return parsed(gatewayChargeSchema, response);
     if (response.status === 404) return undefined;
     throw unexpected(response);
   }
@@ -147,7 +178,7 @@ export class GatewayClient {
       body: { amount: options.amount },
       idempotencyKey: options.idempotencyKey,
     });
-    if (response.status === 201) return response.body as { id: string };
+    if (response.status === 201) return parsed(refundAnswerSchema, response);
     throw unexpected(response);
   }
 
@@ -188,7 +219,7 @@ export class GatewayClient {
           throw new TransientGatewayError(`gateway unreachable: ${(error as Error).message}`);
         }
         if (answer.statusCode >= 500) throw new TransientGatewayError(`gateway answered ${answer.statusCode}`);
-        return { status: answer.statusCode, body: answer.text ? JSON.parse(answer.text) : undefined };
+        return { status: answer.statusCode, body: jsonOf(answer.statusCode, answer.text) };
       }, call.signal);
     } catch (error) {
       if (error instanceof TaskCancelledError) {
@@ -196,12 +227,29 @@ export class GatewayClient {
       }
       if (error instanceof BrokenCircuitError) {
         const left = Math.max(1, Math.ceil((this.openedAt + this.halfOpenAfterMs - Date.now()) / 1000));
-        throw new GatewayUnavailableError('the gateway is failing; the circuit breaker is open', left);
+        throw new GatewayUnavailableError('the gateway is failing; the circuit breaker is open', left, true);
       }
       if (error instanceof TransientGatewayError) throw new GatewayUnavailableError(error.message, 1);
       throw error;
     }
   }
+}
+
+function jsonOf(status: number, text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new GatewayAnswerError(`the gateway answered ${status} with a body that is not JSON`);
+  }
+}
+
+function parsed<T>(schema: z.ZodType<T>, response: { status: number; body: unknown }): T {
+  const result = schema.safeParse(response.body);
+  if (result.success) return result.data;
+  throw new GatewayAnswerError(
+    `the gateway answered ${response.status} with a body that breaks its contract: ${formatZodError(result.error)}`,
+  );
 }
 
 function unexpected(response: { status: number; body: unknown }): Error {

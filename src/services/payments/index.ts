@@ -13,7 +13,7 @@ export async function createPaymentsService(context: ServiceContext): Promise<Se
   const db = await context.database(PAYMENTS_MIGRATIONS, { publishesEvents: true });
   const gateway = new GatewayClient({
     baseUrl: () => context.serviceUrl('gateway'),
-    key: config.GATEWAY_KEY,
+    key: context.secrets.gatewayKey,
     timeoutMs: config.GATEWAY_TIMEOUT_MS,
     halfOpenAfterMs: config.GATEWAY_BREAKER_COOLDOWN_MS,
   });
@@ -31,9 +31,10 @@ export async function createPaymentsService(context: ServiceContext): Promise<Se
           new SyncEffectCaller({
             services: config.SYNC_EFFECTS,
             urlOf: (service) => context.serviceUrl(service),
-            internalKey: config.INTERNAL_KEY,
+            internalKey: context.secrets.internalKey,
             timeoutMs: config.SYNC_EFFECT_TIMEOUT_MS,
           }),
+          logger,
         )
       : asyncDispatch(await context.outbox(db));
   const payments = await Payments.create({

@@ -12,9 +12,11 @@ import type { Logger } from 'pino';
 import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from '../../contracts/payment-events.js';
 import type { Principal } from '../../platform/auth/api-keys.js';
 import { ApiError, notFound } from '../../platform/http/api-error.js';
+import { keyReused } from '../../platform/idempotent-requests.js';
 import type { SideEffects } from '../../platform/service.js';
 import {
   type Authorization,
+  GatewayAnswerError,
   type GatewayClient,
   GatewayTimeoutError,
   GatewayUnavailableError,
@@ -73,7 +75,7 @@ export class Payments {
     const { accountId } = principal;
     const paymentId = `pay_${newEventId().replaceAll('-', '')}`;
     const gatewayKey = derivedKey('charge', accountId, idempotencyKey);
-    const requestHash = this.requestHash('POST /v1/payments', request);
+    const requestHash = this.requestHash('POST /v1/payments', { ...request, card: keptOfCard(request.card) });
     // The claim need not reach the disk: if a crash loses it, the retried request charges under the
     // same derived gateway key, and the gateway answers with the charge it already made.
     const claim = await this.db.transaction(
@@ -286,16 +288,21 @@ export class Payments {
           await store.discard(tx, paymentId);
           await this.keys.release(tx, accountId, idempotencyKey);
         });
+        // What failed inside (an address, a connection error) is for the log, not for the client.
+        this.options.logger.warn({ err: error, paymentId }, 'the gateway is unavailable');
         throw new ApiError(
           503,
           'api_error',
           'gateway_unavailable',
-          `The payment gateway is unavailable: ${error.message}`,
+          `The payment gateway is ${error.breakerOpen ? 'failing, so the circuit breaker is open' : 'unavailable'}: nothing was charged. Retry with the same Idempotency-Key`,
           undefined,
           { 'retry-after': String(error.retryAfterSeconds) },
         );
       }
-      if (error instanceof GatewayTimeoutError) {
+      if (error instanceof GatewayAnswerError) {
+        this.options.logger.error({ err: error, paymentId }, 'the gateway answered outside its contract');
+      }
+      if (error instanceof GatewayTimeoutError || error instanceof GatewayAnswerError) {
         const answer: Answer = { status: 202, body: await this.get(principal, paymentId) };
         await this.db.transaction((tx) =>
           this.keys.complete(tx, accountId, idempotencyKey, answer.status, answer.body),
@@ -391,12 +398,17 @@ export class Payments {
         trace,
       );
     } catch (error) {
-      if (error instanceof GatewayUnavailableError || error instanceof GatewayTimeoutError) {
+      if (
+        error instanceof GatewayUnavailableError ||
+        error instanceof GatewayTimeoutError ||
+        error instanceof GatewayAnswerError
+      ) {
+        this.options.logger.warn({ err: error, paymentId }, 'the gateway could not refund now');
         throw new ApiError(
           503,
           'api_error',
           'gateway_unavailable',
-          `The refund could not be made now: ${error.message}`,
+          'The refund could not be made now: the payment gateway is unavailable. Retry with the same Idempotency-Key',
           undefined,
           { 'retry-after': String(error instanceof GatewayUnavailableError ? error.retryAfterSeconds : 1) },
         );
@@ -450,10 +462,19 @@ export class Payments {
     };
   }
 
-  /** Keyed, so a stored hash says nothing about the card number in the body. */
+  /**
+   * What tells a retry from another request under the same key. The card enters it only as what is
+   * kept in clear anyway (last 4, expiry): a hash of the full number or the CVC could be brute-forced
+   * back to them by whoever reads the database (its key lives there too). So a retry that changes
+   * only the card's middle digits is answered as the first request was.
+   */
   private requestHash(route: string, body: unknown): string {
     return createHmac('sha256', this.hashSecret).update(route).update('\0').update(JSON.stringify(body)).digest('hex');
   }
+}
+
+function keptOfCard(card: CreatePayment['card']) {
+  return { last4: card.number.slice(-4), exp_month: card.exp_month, exp_year: card.exp_year };
 }
 
 function paymentEvent(row: PaymentRow, trace: Context, refund?: RefundRow): Envelope {
@@ -506,15 +527,6 @@ async function loadSecret(db: SqlDatabase): Promise<string> {
   if (!row) throw new Error('the request hash secret could not be stored');
   return row.value;
 }
-
-const keyReused = () =>
-  new ApiError(
-    422,
-    'idempotency_error',
-    'idempotency_key_reused',
-    'This Idempotency-Key was already used with a different request body',
-    'Idempotency-Key',
-  );
 
 const keyInUse = () =>
   new ApiError(

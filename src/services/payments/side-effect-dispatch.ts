@@ -1,5 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import type { Envelope, Outbox, SqlExecutor } from '@syncopate/messaging';
+import type { Logger } from 'pino';
 import { ApiError } from '../../platform/http/api-error.js';
 import { SideEffectFailedError, type SyncEffectCaller } from '../../platform/sync-effects.js';
 
@@ -27,7 +28,7 @@ export function asyncDispatch(outbox: Outbox): SideEffectDispatch {
   };
 }
 
-export function syncDispatch(caller: SyncEffectCaller): SideEffectDispatch {
+export function syncDispatch(caller: SyncEffectCaller, logger: Logger): SideEffectDispatch {
   return {
     mode: 'sync',
     within: async () => {},
@@ -37,11 +38,13 @@ export function syncDispatch(caller: SyncEffectCaller): SideEffectDispatch {
           await caller.run(event, trace);
         } catch (error) {
           if (!(error instanceof SideEffectFailedError)) throw error;
+          // The client learns which service failed; why (its error text) stays in the log.
+          logger.warn({ err: error, eventId: event.id, subject: event.subject }, 'a sync side effect failed');
           throw new ApiError(
             502,
             'api_error',
             'side_effect_failed',
-            `${event.subject ?? 'The change'} is done, but a side effect called before answering failed: ${error.message}`,
+            `${event.subject ?? 'The change'} is done, but a side effect called before answering failed: ${error.service} failed`,
           );
         }
       }

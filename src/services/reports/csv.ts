@@ -11,8 +11,9 @@ function csvField(value: string): string {
 }
 
 /**
- * Text someone else typed (a customer's email, a description) could start a spreadsheet
- * formula; a leading apostrophe makes spreadsheets show it as text (OWASP's advice for CSV injection).
+ * Text from outside (a customer's email, a description, anything an event carries) could start a
+ * spreadsheet formula; a leading apostrophe makes spreadsheets show it as text (OWASP's advice for
+ * CSV injection).
  */
 export function inertText(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;

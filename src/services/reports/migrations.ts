@@ -1,3 +1,8 @@
+import { idempotencyTable } from '../../platform/idempotent-requests.js';
+
+/** Idempotency keys of `POST /v1/reports`. */
+export const REPORT_REQUESTS_TABLE = 'report_requests';
+
 /** The reports service's database: its read model of payments, and the reports it made from it. */
 export const REPORTS_MIGRATIONS = [
   `CREATE TABLE ledger_payments (
@@ -26,4 +31,8 @@ export const REPORTS_MIGRATIONS = [
      payment_count  BIGINT,
      csv            TEXT
    )`,
+  // Per account, by age: the cap counts an account's reports, retention deletes the old ones.
+  `CREATE INDEX reports_by_account ON reports (account_id, created_at);
+   CREATE INDEX reports_by_age ON reports (created_at)`,
+  idempotencyTable(REPORT_REQUESTS_TABLE),
 ];

@@ -54,11 +54,12 @@ export function paymentsCsv(payments: readonly LedgerPayment[]): string {
     }
     totals.set(payment.currency, sum);
     lines.push(
+      // Every text cell comes from an event, and is kept from reading as a formula like the others.
       csvRecord([
-        payment.payment_id,
-        payment.created_at,
-        payment.status,
-        payment.currency,
+        inertText(payment.payment_id),
+        inertText(payment.created_at),
+        inertText(payment.status),
+        inertText(payment.currency),
         majorUnits(payment.amount, payment.currency),
         majorUnits(payment.amount_refunded, payment.currency),
         majorUnits(net, payment.currency),
@@ -73,7 +74,7 @@ export function paymentsCsv(payments: readonly LedgerPayment[]): string {
         'TOTAL',
         '',
         `${sum.succeeded} succeeded, ${sum.failed} failed`,
-        currency,
+        inertText(currency),
         majorUnits(sum.gross, currency),
         majorUnits(sum.refunded, currency),
         majorUnits(sum.gross - sum.refunded, currency),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createEvent, type Outbox, type SqlDatabase } from '@syncopate/messaging';
+import { createEvent, type Outbox, type SqlExecutor } from '@syncopate/messaging';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ReportRequested } from '../../contracts/report-events.js';
@@ -8,6 +8,7 @@ import { authenticate, principalOf } from '../../platform/auth/authenticate.js';
 import type { Faults } from '../../platform/faults.js';
 import { ApiError, invalidRequest, notFound } from '../../platform/http/api-error.js';
 import { encapsulate, type HttpServer } from '../../platform/http/server.js';
+import { type IdempotentRequests, optionalIdempotencyHeader } from '../../platform/idempotent-requests.js';
 import { requestTrace } from '../../platform/telemetry/http-spans.js';
 import type { ReportRow, ReportStore } from './report-store.js';
 
@@ -60,21 +61,45 @@ function rangeOf(body: z.infer<typeof createReportBody>): { from: string; to: st
 }
 
 export interface ReportRoutesOptions {
-  db: SqlDatabase;
   reports: ReportStore;
   outbox: Outbox;
   keys: ApiKeyStore;
   faults: Pick<Faults, 'onRequest'>;
+  requests: IdempotentRequests;
+  /** Reports an account may hold at once (REPORTS_MAX_PER_ACCOUNT). */
+  maxPerAccount: number;
+  /** How long a report is kept (REPORTS_RETENTION_HOURS), in ms. */
+  retentionMs: number;
 }
 
 export function registerReportRoutes(app: HttpServer, options: ReportRoutesOptions): void {
-  const { db, reports, outbox } = options;
+  const { reports, outbox } = options;
+  const expiredBefore = () => new Date(Date.now() - options.retentionMs).toISOString();
 
-  /** The caller's own report; another account's is as absent as one that never existed. */
+  /** The caller's own report; another account's, or one past retention, is as absent as one that never existed. */
   const ownReport = async (request: FastifyRequest, id: string): Promise<ReportRow> => {
     const row = await reports.get(id);
-    if (!row || row.account_id !== principalOf(request).accountId) throw notFound('report', id);
+    if (!row || row.account_id !== principalOf(request).accountId || row.created_at < expiredBefore()) {
+      throw notFound('report', id);
+    }
     return row;
+  };
+
+  /** Room for one more report, after the account's expired ones are gone; a 429 naming when there is room again. */
+  const makeRoom = async (tx: SqlExecutor, accountId: string) => {
+    await reports.deleteOlderThan(tx, expiredBefore(), accountId);
+    const held = await reports.heldBy(tx, accountId);
+    if (held.count < options.maxPerAccount) return;
+    const freeAt = Date.parse(held.oldest ?? '') + options.retentionMs;
+    const seconds = Math.max(1, Math.ceil((freeAt - Date.now()) / 1000));
+    throw new ApiError(
+      429,
+      'rate_limit_error',
+      'report_limit_reached',
+      `An account holds at most ${options.maxPerAccount} reports, each kept ${options.retentionMs / 3_600_000} hours; the oldest expires in ${seconds} s`,
+      undefined,
+      { 'retry-after': String(seconds) },
+    );
   };
 
   encapsulate(app, (scope) => {
@@ -88,6 +113,7 @@ export function registerReportRoutes(app: HttpServer, options: ReportRoutesOptio
         schema: {
           summary: 'Ask for a CSV report of payments between two instants; poll it until it is ready',
           tags: ['reports'],
+          headers: optionalIdempotencyHeader,
           body: createReportBody,
           response: { 202: reportSchema },
         },
@@ -95,24 +121,30 @@ export function registerReportRoutes(app: HttpServer, options: ReportRoutesOptio
       async (request, reply) => {
         const { accountId } = principalOf(request);
         const range = rangeOf(request.body);
-        const id = `rpt_${randomBytes(12).toString('base64url')}`;
-        const requested = createEvent(
-          ReportRequested,
-          { report_id: id, account_id: accountId, ...range },
-          { source: 'urn:syncopate:reports', subject: id, orderingKey: id, trace: requestTrace(request) },
+        const answer = await options.requests.run(
+          { accountId, key: request.headers['idempotency-key'], request: request.body },
+          async (tx) => {
+            await makeRoom(tx, accountId);
+            const id = `rpt_${randomBytes(12).toString('base64url')}`;
+            const requested = createEvent(
+              ReportRequested,
+              { report_id: id, account_id: accountId, ...range },
+              { source: 'urn:syncopate:reports', subject: id, orderingKey: id, trace: requestTrace(request) },
+            );
+            const created = await reports.create(tx, {
+              id,
+              account_id: accountId,
+              from_at: range.from,
+              to_at: range.to,
+              created_at: new Date().toISOString(),
+            });
+            await outbox.append(tx, [requested]);
+            return { status: 202, body: reportOf(created) };
+          },
         );
-        const row = await db.transaction(async (tx) => {
-          const created = await reports.create(tx, {
-            id,
-            account_id: accountId,
-            from_at: range.from,
-            to_at: range.to,
-            created_at: new Date().toISOString(),
-          });
-          await outbox.append(tx, [requested]);
-          return created;
-        });
-        return reply.code(202).header('location', `/v1/reports/${id}`).send(reportOf(row));
+        const report = answer.body as z.infer<typeof reportSchema>;
+        if (answer.replayed) reply.header('idempotent-replayed', 'true');
+        return reply.code(202).header('location', `/v1/reports/${report.id}`).send(report);
       },
     );
 

@@ -32,6 +32,24 @@ export class ReportStore {
     return { ...report, status: 'pending', completed_at: null, failure_reason: null, payment_count: null };
   }
 
+  /** How many reports the account holds, and when its oldest was asked for. */
+  async heldBy(tx: SqlExecutor, accountId: string): Promise<{ count: number; oldest: string | null }> {
+    const row = await tx.get<{ n: number; oldest: string | null }>(
+      'SELECT count(*) AS n, min(created_at) AS oldest FROM reports WHERE account_id = ?',
+      [accountId],
+    );
+    return { count: Number(row?.n ?? 0), oldest: row?.oldest ?? null };
+  }
+
+  /** Deletes the reports (and their CSVs) asked for before `before` (ISO); of one account, or of all. */
+  async deleteOlderThan(ex: SqlExecutor, before: string, accountId?: string): Promise<number> {
+    const { changes } =
+      accountId === undefined
+        ? await ex.run('DELETE FROM reports WHERE created_at < ?', [before])
+        : await ex.run('DELETE FROM reports WHERE account_id = ? AND created_at < ?', [accountId, before]);
+    return changes;
+  }
+
   get(id: string): Promise<ReportRow | undefined> {
     return this.db.get<ReportRow>(`SELECT ${COLUMNS} FROM reports WHERE id = ?`, [id]);
   }

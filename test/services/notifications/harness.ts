@@ -44,6 +44,8 @@ export async function startNotifications(options: Partial<NotificationsOptions> 
   const service = await createNotifications(context, {
     maxAttempts: 5,
     backoff: { initialDelayMs: 10, maxDelayMs: 50 },
+    // The receivers are local servers: WEBHOOK_ALLOW_LOCAL's development setting.
+    allowLocalUrls: true,
     ...options,
   });
   const server = createHttpServer({ logger: context.logger });

@@ -67,14 +67,20 @@ describe.runIf(pgAvailable)('idempotency with the services’ databases on Postg
     const chargeId = rows[0]?.id;
     expect(chargeId).toBeDefined();
     const refundKey = `pg-gateway-refund-${process.pid}`;
+    // The gateway is internal: its own listener, its own key.
     const responses = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        t.api('POST', `/v1/charges/${chargeId}/refunds`, {
-          key: 'gw_local_development_key',
-          idempotencyKey: refundKey,
-          body: { amount: 500 },
-        }),
-      ),
+      Array.from({ length: 20 }, async () => {
+        const response = await fetch(`${t.system.internalUrl}/v1/charges/${chargeId}/refunds`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${t.system.secrets.gatewayKey}`,
+            'idempotency-key': refundKey,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({ amount: 500 }),
+        });
+        return { status: response.status, body: (await response.json()) as { id: string } };
+      }),
     );
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
     expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
